@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// Brings a fresh clone to a runnable state: npm dependencies, the compiled daemon, and the Debian
+// packages that the chosen task needs. Idempotent, and says clearly what it cannot do.
+// Usage: node scripts/ensure.mjs [start|test]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const task = process.argv[2] ?? 'start';
+
+// binary -> Debian package
+const NEEDS = {
+  start: {},
+  test: {
+    mosquitto: 'mosquitto',
+    mosquitto_sub: 'mosquitto-clients',
+    openssl: 'openssl',
+    'systemd-notify': 'systemd',
+  },
+};
+
+function say(message) {
+  process.stderr.write(`ensure: ${message}\n`);
+}
+
+function run(command, args) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) {
+    say(`${command} ${args.join(' ')} failed (exit ${result.status ?? result.signal})`);
+    process.exit(1);
+  }
+}
+
+function has(binary) {
+  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', binary], { stdio: 'ignore' }).status === 0;
+}
+
+const lock = join(root, 'package-lock.json');
+const installed = join(root, 'node_modules', '.package-lock.json');
+if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
+  say('installing npm dependencies (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+const missing = Object.entries(NEEDS[task] ?? {}).filter(([binary]) => !has(binary));
+if (missing.length > 0) {
+  const packages = [...new Set(missing.map(([, pkg]) => pkg))];
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !has('apt-get')) {
+    say(
+      `missing ${missing.map(([b]) => b).join(', ')}; install them with: sudo apt-get install -y ${packages.join(' ')}`,
+    );
+    process.exit(1);
+  }
+  say(`installing Debian packages: ${packages.join(' ')}`);
+  run('apt-get', ['update', '-qq']);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const result = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
+    stdio: 'inherit',
+    env,
+  });
+  if (result.status !== 0) {
+    say(`apt-get install ${packages.join(' ')} failed`);
+    process.exit(1);
+  }
+}
+
+// Incremental, so a second call costs about a second.
+execFileSync(
+  process.execPath,
+  [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);

@@ -1,0 +1,114 @@
+import { join } from 'node:path';
+import { CommandRouter, type RecentRequests } from '../cloud/commands.js';
+import { EventPublisher } from '../cloud/events.js';
+import { CloudLink } from '../cloud/link.js';
+import { Presence } from '../cloud/presence.js';
+import { StateSync } from '../cloud/state-sync.js';
+import { topicsFor } from '../cloud/topics.js';
+import type { Config } from '../config/schema.js';
+import { EventBus } from '../core/bus.js';
+import { Lifecycle, type Module } from '../core/lifecycle.js';
+import type { Logger } from '../core/logger.js';
+import type { SecretValues } from '../core/redact.js';
+import { deviceIdOf, type Identity } from '../device/identity.js';
+import { buildInfo } from '../device/info.js';
+import { SecretStore } from '../storage/secret-store.js';
+import { loadStoreKey } from '../storage/store-key.js';
+import type { AgentEvents } from './events.js';
+import { type ExitRequest, registerSystemCommands } from './system-commands.js';
+
+export interface AgentContext {
+  config: Config;
+  identity: Identity;
+  fwVersion: string;
+  log: Logger;
+  secrets: SecretValues;
+  capabilities: readonly string[];
+  /** Survives in-process restarts so a redelivered request is not run again after a simulated reboot. */
+  recentRequests: RecentRequests;
+}
+
+export interface Agent {
+  deviceId: string;
+  lifecycle: Lifecycle;
+  link: CloudLink;
+  events: EventPublisher;
+  state: StateSync;
+  store: SecretStore;
+  /** Resolves when a command asks the daemon to reboot or reset. */
+  exitRequested: Promise<ExitRequest>;
+}
+
+/** Composition root of one run: builds every capability from its config slice, in start order. */
+export async function createAgent(ctx: AgentContext): Promise<Agent> {
+  const { config, identity, log } = ctx;
+  const deviceId = deviceIdOf(identity);
+  const dataDir = config.dataDir;
+
+  const key = await loadStoreKey({
+    deviceSecretFile: config.device.secretFile,
+    fallbackKeyFile: join(dataDir, 'store.key'),
+    salt: identity.serial,
+  });
+  if (key.source === 'key-file')
+    log.warn('no device secret configured; the secret store key is kept in a file');
+  const store = new SecretStore(join(dataDir, 'secrets.enc'), key.key, ctx.secrets);
+  await store.load();
+
+  const bus = new EventBus<AgentEvents>(log.child({ module: 'bus' }));
+  const topics = topicsFor(deviceId);
+  const info = () =>
+    buildInfo({
+      identity,
+      model: config.device.model,
+      fwVersion: ctx.fwVersion,
+      capabilities: ctx.capabilities,
+    });
+
+  const link = new CloudLink({
+    config: config.cloud,
+    deviceId,
+    topics,
+    fwVersion: ctx.fwVersion,
+    store,
+    bus,
+    log,
+  });
+  const state = new StateSync({
+    link,
+    topics,
+    bus,
+    store,
+    statePath: join(dataDir, 'state.json'),
+    maxPayloadBytes: config.cloud.maxPayloadBytes,
+    log,
+  });
+  const events = new EventPublisher({
+    link,
+    topics,
+    bus,
+    outboxDir: join(dataDir, 'outbox'),
+    maxEvents: config.cloud.outbox.maxEvents,
+    log,
+  });
+  const presence = new Presence({ link, topics, bus, info, log });
+  const commands = new CommandRouter({
+    link,
+    topics,
+    maxPayloadBytes: config.cloud.maxPayloadBytes,
+    log,
+    recent: ctx.recentRequests,
+  });
+
+  let requestExit: (request: ExitRequest) => void = () => {};
+  const exitRequested = new Promise<ExitRequest>((resolve) => {
+    requestExit = resolve;
+  });
+  registerSystemCommands(commands, { info, requestExit });
+
+  // Listeners first, the connection last: whatever reacts to `cloud.connected` is ready when it fires.
+  const modules: Module[] = [state, events, presence, commands];
+  if (config.cloud.enabled) modules.push(link);
+  const lifecycle = new Lifecycle(modules, log.child({ module: 'lifecycle' }));
+  return { deviceId, lifecycle, link, events, state, store, exitRequested };
+}

@@ -1,0 +1,35 @@
+import { createRequire } from 'node:module';
+import { createLogger, type Logger, type LogLevel } from '../core/logger.js';
+import { SecretValues } from '../core/redact.js';
+
+export function packageVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('../../package.json') as { version: string }).version;
+}
+
+export function makeLogger(level: LogLevel): { log: Logger; secrets: SecretValues } {
+  const secrets = new SecretValues();
+  return { log: createLogger({ level, secrets }), secrets };
+}
+
+/** SIGTERM and SIGINT abort the returned signal; a second signal while stopping exits at once. */
+export function stopSignal(log: Logger): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      log.warn({ signal: name }, 'second signal while stopping: exiting now');
+      process.exit(1);
+    }
+    log.info({ signal: name }, 'stopping');
+    controller.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return controller.signal;
+}
+
+/** One clear line on stderr, no stack: the message already names the key and what was expected. */
+export function fail(message: string): never {
+  process.stderr.write(`ipcam-agent: ${message}\n`);
+  process.exit(2);
+}

@@ -1,0 +1,71 @@
+import { resolve } from 'node:path';
+import { runDaemon } from '../app/daemon.js';
+import { loadConfigFile, parseConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { type EmbeddedBroker, isListening, startEmbeddedBroker } from '../sim/broker.js';
+import { ensureSimIdentity } from '../sim/identity.js';
+import { makeLogger, packageVersion, stopSignal } from './common.js';
+
+export interface SimOptions {
+  dataDir: string;
+  configPath?: string | undefined;
+  brokerPort?: number | undefined;
+  wsPort?: number | undefined;
+}
+
+const HOST = '127.0.0.1';
+
+/** `ipcam-agent sim`: the whole product on a laptop with nothing to configure. */
+export async function simCommand(options: SimOptions): Promise<number> {
+  const base = options.configPath ? await loadConfigFile(options.configPath) : parseConfig({});
+  const dataDir = resolve(options.dataDir);
+  const brokerPort = options.brokerPort ?? base.sim.brokerPort;
+  const wsPort = options.wsPort ?? base.sim.wsPort;
+  const { log, secrets } = makeLogger(base.log.level);
+  const signal = stopSignal(log);
+
+  let broker: EmbeddedBroker | undefined;
+  let mqttPort = brokerPort;
+  if (await isListening(HOST, brokerPort)) {
+    log.info({ port: brokerPort }, 'a broker already listens; using it');
+  } else {
+    broker = await startEmbeddedBroker(HOST, brokerPort, wsPort);
+    mqttPort = broker.mqttPort;
+  }
+  const { identity, path: identityFile } = await ensureSimIdentity(dataDir);
+  const config: Config = parseConfig({
+    ...base,
+    dataDir,
+    device: { ...base.device, identityFile },
+    cloud: { ...base.cloud, url: `mqtt://${HOST}:${mqttPort}` },
+    // The simulator is never under systemd.
+    systemd: { notify: false },
+  });
+
+  const lines = [
+    'ipcam-agent simulator',
+    `  device id      ${identity.serial}`,
+    `  label code     ${identity.verificationCode}`,
+    `  mqtt           mqtt://${HOST}:${mqttPort}${broker ? ' (embedded broker)' : ' (existing broker)'}`,
+    ...(broker ? [`  mqtt over ws   ws://${HOST}:${broker.wsPort}`] : []),
+    `  data dir       ${dataDir}`,
+    `  watch it       mosquitto_sub -h ${HOST} -p ${mqttPort} -V mqttv5 -t 'cam/v1/#' -v`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  try {
+    return await runDaemon({
+      config,
+      identity,
+      fwVersion: config.device.fwVersion ?? packageVersion(),
+      log,
+      secrets,
+      capabilities: [],
+      signal,
+      rebootInProcess: true,
+      reboot: async () => {},
+    });
+  } finally {
+    await broker?.close();
+  }
+}

@@ -1,0 +1,176 @@
+import { type Static, Type as T } from '@sinclair/typebox';
+import type { AgentEvents } from '../app/events.js';
+import type { EventBus } from '../core/bus.js';
+import { AgentError, errorCode, errorMessage } from '../core/errors.js';
+import type { Module } from '../core/lifecycle.js';
+import type { Logger } from '../core/logger.js';
+import { mergeDesired, type Rejection } from '../settings/apply.js';
+import { SECRET_SETTINGS, type Settings, SettingsShape } from '../settings/schema.js';
+import type { SecretStore } from '../storage/secret-store.js';
+import { StateFile } from '../storage/state-file.js';
+import { parseBody } from './commands.js';
+import type { CloudLink, IncomingMessage } from './link.js';
+import type { Topics } from './topics.js';
+
+const ResultSchema = T.Object({
+  version: T.Union([T.Integer(), T.Null()]),
+  applied: T.Array(T.String()),
+  rejected: T.Array(T.Object({ key: T.String(), code: T.String(), message: T.String() })),
+});
+
+export const DeviceStateSchema = T.Object({
+  schemaVersion: T.Literal(1, { default: 1 }),
+  /** The last desired version applied; older or equal versions are ignored. */
+  desiredVersion: T.Integer({ minimum: 0, default: 0 }),
+  settings: T.Object(SettingsShape, { additionalProperties: false, default: {} }),
+  lastResult: T.Optional(ResultSchema),
+});
+
+type DeviceState = Static<typeof DeviceStateSchema>;
+type ApplyResult = Static<typeof ResultSchema>;
+
+export interface StateSyncDeps {
+  link: CloudLink;
+  topics: Topics;
+  bus: EventBus<AgentEvents>;
+  store: SecretStore;
+  statePath: string;
+  maxPayloadBytes: number;
+  log: Logger;
+}
+
+/**
+ * Desired and reported state (contract section 3): applies only newer desired versions, persists the
+ * applied version and settings atomically before acting on them, and reports the whole state with the
+ * outcome of the last document, including each rejected key.
+ */
+export class StateSync implements Module {
+  readonly name = 'state-sync';
+  readonly #deps: StateSyncDeps;
+  readonly #log: Logger;
+  readonly #file: StateFile<typeof DeviceStateSchema>;
+  #state: DeviceState | undefined;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(deps: StateSyncDeps) {
+    this.#deps = deps;
+    this.#log = deps.log.child({ module: 'state' });
+    this.#file = new StateFile(deps.statePath, DeviceStateSchema, this.#log);
+    deps.link.route(deps.topics.desired, (message) => this.#enqueue(message));
+  }
+
+  get settings(): Settings {
+    if (!this.#state) throw new AgentError('internal', 'state is not loaded yet');
+    return this.#state.settings;
+  }
+
+  get desiredVersion(): number {
+    return this.#state?.desiredVersion ?? 0;
+  }
+
+  async start(): Promise<void> {
+    this.#state = await this.#file.load();
+    this.#deps.bus.on(this, 'cloud.connected', () => this.#publishReported());
+  }
+
+  async stop(): Promise<void> {
+    this.#deps.bus.removeListeners(this);
+    await this.#queue;
+  }
+
+  #enqueue(message: IncomingMessage): Promise<void> {
+    this.#queue = this.#queue.then(() => this.#onDesired(message));
+    return this.#queue;
+  }
+
+  async #onDesired(message: IncomingMessage): Promise<void> {
+    const state = this.#state;
+    if (!state) return;
+    let doc: { version: number; state: Record<string, unknown> };
+    try {
+      doc = parseDesired(parseBody(message.payload, this.#deps.maxPayloadBytes));
+    } catch (err) {
+      this.#log.warn({ err, code: errorCode(err) }, 'desired state document refused');
+      state.lastResult = {
+        version: null,
+        applied: [],
+        rejected: [{ key: '(document)', code: errorCode(err), message: errorMessage(err) }],
+      };
+      await this.#publishReported();
+      return;
+    }
+    if (doc.version <= state.desiredVersion) {
+      this.#log.debug(
+        { version: doc.version, applied: state.desiredVersion },
+        'desired version not newer, ignored',
+      );
+      return;
+    }
+    const merged = mergeDesired(state.settings, doc.state);
+    const secrets = await this.#moveSecretsToStore(merged.settings);
+    const result: ApplyResult = { version: doc.version, applied: merged.applied, rejected: merged.rejected };
+    const next: DeviceState = {
+      ...state,
+      desiredVersion: doc.version,
+      settings: secrets,
+      lastResult: result,
+    };
+    await this.#file.save(next);
+    this.#state = next;
+    logRejections(this.#log, doc.version, merged.rejected);
+    if (merged.applied.length > 0)
+      this.#deps.bus.emit('settings.changed', { settings: next.settings, changed: merged.applied });
+    await this.#publishReported();
+  }
+
+  async #moveSecretsToStore(settings: Settings): Promise<Settings> {
+    const out = structuredClone(settings) as Record<string, Record<string, unknown> | unknown>;
+    for (const { key, field, storeName } of SECRET_SETTINGS) {
+      const section = out[key] as Record<string, unknown> | undefined;
+      const value = section?.[field];
+      if (typeof value === 'string' && section) {
+        await this.#deps.store.set(storeName, value);
+        delete section[field];
+      }
+    }
+    return out as Settings;
+  }
+
+  async #publishReported(): Promise<void> {
+    const state = this.#state;
+    if (!state || !this.#deps.link.connected) return;
+    const body = {
+      version: state.desiredVersion,
+      state: reportable(state.settings, this.#deps.store),
+      ...(state.lastResult ? { result: state.lastResult } : {}),
+    };
+    await this.#deps.link
+      .publish(this.#deps.topics.reported, body, { retain: true })
+      .catch((err: unknown) => this.#log.warn({ err }, 'could not publish reported state'));
+  }
+}
+
+function parseDesired(body: unknown): { version: number; state: Record<string, unknown> } {
+  const { version, state } = body as { version?: unknown; state?: unknown };
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
+    throw new AgentError('bad_request', 'version must be a non-negative integer');
+  }
+  if (state === null || typeof state !== 'object' || Array.isArray(state)) {
+    throw new AgentError('bad_request', 'state must be a JSON object');
+  }
+  return { version, state: state as Record<string, unknown> };
+}
+
+/** What `reported` shows: settings without secret values, but saying whether each is set. */
+function reportable(settings: Settings, store: SecretStore): Record<string, unknown> {
+  const out = structuredClone(settings) as Record<string, unknown>;
+  for (const { key, field, storeName } of SECRET_SETTINGS) {
+    const section = out[key] as Record<string, unknown> | undefined;
+    if (section) section[`${field}Set`] = store.has(storeName);
+  }
+  return out;
+}
+
+function logRejections(log: Logger, version: number, rejected: Rejection[]): void {
+  if (rejected.length > 0) log.warn({ version, rejected }, 'desired state keys rejected');
+}

@@ -1,0 +1,57 @@
+import { readFile } from 'node:fs/promises';
+import type { TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { AgentError, errorMessage } from '../core/errors.js';
+import { type Config, ConfigSchema } from './schema.js';
+
+/** Validates a parsed config object, filling defaults. Throws CONFIG_INVALID naming the first bad key. */
+export function parseConfig(input: unknown): Config {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new AgentError('config_invalid', 'config: expected an object at the top level');
+  }
+  const value = Value.Default(ConfigSchema, structuredClone(input));
+  const first = Value.Errors(ConfigSchema, value).First();
+  if (first) {
+    const key = first.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
+    const got = first.value === undefined ? 'nothing' : JSON.stringify(first.value);
+    if (/unexpected property/i.test(first.message)) {
+      throw new AgentError('config_invalid', `config: ${key}: unknown key`, { details: { key } });
+    }
+    throw new AgentError('config_invalid', `config: ${key}: expected ${describe(first.schema)}, got ${got}`, {
+      details: { key },
+    });
+  }
+  return value as Config;
+}
+
+function describe(schema: TSchema): string {
+  const options = schema.anyOf as TSchema[] | undefined;
+  if (options?.every((o) => o.const !== undefined))
+    return `one of ${options.map((o) => JSON.stringify(o.const)).join(', ')}`;
+  const parts: string[] = [String(schema.type ?? 'a valid value')];
+  if (schema.minimum !== undefined) parts.push(`>= ${schema.minimum}`);
+  if (schema.maximum !== undefined) parts.push(`<= ${schema.maximum}`);
+  if (schema.pattern !== undefined) parts.push(`matching ${schema.pattern}`);
+  if (schema.minLength !== undefined) parts.push(`of at least ${schema.minLength} characters`);
+  return parts.join(' ');
+}
+
+/** Reads YAML or JSON (JSON is valid YAML) and validates it. */
+export async function loadConfigFile(path: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new AgentError('config_unreadable', `config: cannot read ${path}: ${errorMessage(err)}`, {
+      cause: err,
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text) ?? {};
+  } catch (err) {
+    throw new AgentError('config_invalid', `config: ${path} is not valid YAML/JSON: ${errorMessage(err)}`);
+  }
+  return parseConfig(parsed);
+}

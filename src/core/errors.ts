@@ -1,0 +1,40 @@
+/**
+ * Errors with stable codes: the cloud, the app and the logs match on `code`, never on message text.
+ * Codes are snake_case like the contract's (`token_rejected`); the list lives in docs/protocol.md.
+ */
+export type ErrorCode =
+  | 'config_invalid'
+  | 'config_unreadable'
+  | 'bad_request'
+  | 'payload_too_large'
+  | 'unknown_command'
+  | 'command_failed'
+  | 'not_connected'
+  | 'store_corrupt'
+  | 'aborted'
+  | 'timeout'
+  | 'internal';
+
+export class AgentError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AgentError';
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+export function errorCode(err: unknown): ErrorCode {
+  return err instanceof AgentError ? err.code : 'internal';
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

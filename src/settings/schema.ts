@@ -1,0 +1,77 @@
+import { type Static, Type as T, type TSchema } from '@sinclair/typebox';
+
+/**
+ * The owner's settings, as the cloud sets them through desired state (contract section 3). Each
+ * top-level key is validated on its own, so one bad key is rejected while the others still apply.
+ */
+const Strict = { additionalProperties: false } as const;
+
+const Point = T.Tuple([T.Number({ minimum: 0, maximum: 1 }), T.Number({ minimum: 0, maximum: 1 })]);
+
+export const Zone = T.Object(
+  {
+    name: T.Optional(T.String({ maxLength: 64 })),
+    /** `include` zones limit where motion counts; `exclude` zones are masked out. */
+    kind: T.Union([T.Literal('include'), T.Literal('exclude')], { default: 'include' }),
+    points: T.Array(Point, { minItems: 3, maxItems: 32 }),
+  },
+  Strict,
+);
+
+export const StreamProfile = T.Object(
+  {
+    width: T.Integer({ minimum: 160, maximum: 3840 }),
+    height: T.Integer({ minimum: 90, maximum: 2160 }),
+    fps: T.Integer({ minimum: 1, maximum: 60 }),
+    bitrateKbps: T.Integer({ minimum: 64, maximum: 20000 }),
+  },
+  Strict,
+);
+
+export const SettingsShape = {
+  privacyMode: T.Boolean({ default: false }),
+  alarmNotifications: T.Boolean({ default: true }),
+  motion: T.Object(
+    {
+      enabled: T.Boolean({ default: true }),
+      sensitivity: T.Integer({ minimum: 1, maximum: 100, default: 50 }),
+      zones: T.Array(Zone, { maxItems: 16, default: [] }),
+      cooldownSeconds: T.Integer({ minimum: 0, maximum: 3600, default: 30 }),
+    },
+    { ...Strict, default: {} },
+  ),
+  nightMode: T.Union([T.Literal('auto'), T.Literal('on'), T.Literal('off')], { default: 'auto' }),
+  stream: T.Object(
+    {
+      main: T.Object(StreamProfile.properties, {
+        ...Strict,
+        default: { width: 1920, height: 1080, fps: 25, bitrateKbps: 2048 },
+      }),
+      sub: T.Object(StreamProfile.properties, {
+        ...Strict,
+        default: { width: 640, height: 360, fps: 15, bitrateKbps: 512 },
+      }),
+    },
+    { ...Strict, default: {} },
+  ),
+  rtsp: T.Object(
+    {
+      enabled: T.Boolean({ default: true }),
+      username: T.Optional(T.String({ minLength: 1, maxLength: 64 })),
+      /** Moved into the secret store on arrival; never persisted in state or reported. */
+      password: T.Optional(T.String({ minLength: 1, maxLength: 128 })),
+    },
+    { ...Strict, default: {} },
+  ),
+  timezone: T.String({ minLength: 1, maxLength: 64, default: 'UTC' }),
+  name: T.String({ minLength: 1, maxLength: 64, default: 'Camera' }),
+  /** Presigned HTTPS URL for alarm pictures (contract section 3). */
+  uploadUrl: T.Optional(T.String({ pattern: '^https://', maxLength: 2048 })),
+} satisfies Record<string, TSchema>;
+
+export const SettingsSchema = T.Object(SettingsShape, Strict);
+export type Settings = Static<typeof SettingsSchema>;
+export type SettingKey = keyof typeof SettingsShape;
+
+/** Settings paths whose values are secrets: kept in the secret store, not in state.json or `reported`. */
+export const SECRET_SETTINGS = [{ key: 'rtsp', field: 'password', storeName: 'rtsp.password' }] as const;
