@@ -1,0 +1,67 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { LineLog } from './lines.js';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const BIN = join(ROOT, 'bin', 'ipcam-agent.js');
+
+export interface TestDevice {
+  dir: string;
+  dataDir: string;
+  configPath: string;
+  serial: string;
+}
+
+/** A device's files: factory identity and a config pointing at the given broker. */
+export async function prepareDevice(cloud: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<TestDevice> {
+  const dir = await mkdtemp(join(tmpdir(), 'ipcam-'));
+  const serial = `T${Math.random().toString(16).slice(2, 12).toUpperCase()}`;
+  const identityFile = join(dir, 'identity.json');
+  await writeFile(identityFile, JSON.stringify({ serial, verificationCode: 'ABC123', mac: '02:00:00:00:00:01', model: 'IPC-TEST' }));
+  const dataDir = join(dir, 'data');
+  await mkdir(dataDir);
+  const config = {
+    dataDir,
+    log: { level: 'trace' },
+    device: { identityFile, fwVersion: '1.4.2' },
+    cloud: { reconnect: { initialMs: 50, maxMs: 500 }, ...cloud },
+    ...extra,
+  };
+  const configPath = join(dir, 'config.json');
+  await writeFile(configPath, JSON.stringify(config, null, 2));
+  return { dir, dataDir, configPath, serial };
+}
+
+/** The daemon as a real process, its log lines captured. */
+export class DaemonProcess {
+  readonly stdout = new LineLog();
+  readonly stderr = new LineLog();
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.stdout.attach(this.child.stdout);
+    this.stderr.attach(this.child.stderr);
+    this.exited = new Promise((resolve) => this.child.once('close', (code, signal) => resolve({ code, signal })));
+  }
+
+  static run(configPath: string, env?: NodeJS.ProcessEnv): DaemonProcess {
+    return new DaemonProcess(['run', '--config', configPath], env);
+  }
+
+  waitForLog(msg: string, timeoutMs?: number): Promise<string> {
+    return this.stdout.waitFor((line) => line.includes(`"msg":"${msg}`), `log "${msg}"`, timeoutMs);
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}

@@ -1,0 +1,97 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LineLog } from './lines.js';
+import { freePort } from './ports.js';
+
+export interface TlsListener {
+  port: number;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  requireClientCert: boolean;
+}
+
+/**
+ * A real Mosquitto for one test suite: a plain listener on loopback for the test's observers, an
+ * optional TLS listener for the device, persistence on so that sessions survive a broker restart.
+ */
+export class Mosquitto {
+  readonly log = new LineLog();
+  port = 0;
+  #child: ChildProcess | undefined;
+  #dir = '';
+  #tls: TlsListener | undefined;
+
+  static async start(options: { tls?: Omit<TlsListener, 'port'> } = {}): Promise<Mosquitto> {
+    const broker = new Mosquitto();
+    broker.#dir = await mkdtemp(join(tmpdir(), 'mosq-'));
+    broker.port = await freePort();
+    if (options.tls) broker.#tls = { ...options.tls, port: await freePort() };
+    await broker.#writeConfig();
+    await broker.resume();
+    return broker;
+  }
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  get tlsPort(): number {
+    if (!this.#tls) throw new Error('no TLS listener');
+    return this.#tls.port;
+  }
+
+  /** Starts (again) on the same ports and state; resolves when it listens. */
+  async resume(): Promise<void> {
+    const child = spawn('mosquitto', ['-c', join(this.#dir, 'mosquitto.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = child;
+    this.log.attach(child.stderr);
+    this.log.attach(child.stdout);
+    const starts = this.log.lines.filter((l) => l.includes(' running')).length;
+    let seen = 0;
+    await this.log.waitFor((line) => line.includes(' running') && ++seen > starts, 'mosquitto to run');
+  }
+
+  /** A clean broker stop (SIGTERM): Mosquitto saves its sessions, as a real broker restart would. */
+  async pause(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null) return;
+    const closed = new Promise((resolve) => child.once('close', resolve));
+    child.kill('SIGTERM');
+    await closed;
+  }
+
+  async stop(): Promise<void> {
+    await this.pause();
+  }
+
+  async #writeConfig(): Promise<void> {
+    const lines = [
+      'per_listener_settings false',
+      'allow_anonymous true',
+      'persistence true',
+      `persistence_location ${this.#dir}/`,
+      'autosave_interval 0',
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      'log_type information',
+      `listener ${this.port} 127.0.0.1`,
+    ];
+    if (this.#tls) {
+      const tls = this.#tls;
+      lines.push(
+        `listener ${tls.port} 127.0.0.1`,
+        `cafile ${tls.caFile}`,
+        `certfile ${tls.certFile}`,
+        `keyfile ${tls.keyFile}`,
+        `require_certificate ${tls.requireClientCert}`,
+        'use_identity_as_username false',
+      );
+    }
+    await writeFile(join(this.#dir, 'mosquitto.conf'), `${lines.join('\n')}\n`);
+  }
+}
