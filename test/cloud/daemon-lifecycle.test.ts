@@ -31,9 +31,23 @@ describe('daemon against a real Mosquitto', () => {
     expect(retained.retain).toBe(true);
     const info = await late.waitFor((m) => m.topic === `cam/v1/${device.serial}/info`, 'retained info');
     expect(info.retain).toBe(true);
-    expect(info.json()).toMatchObject({ serial: device.serial, model: 'IPC-TEST', fw: '1.4.2', mac: '02:00:00:00:00:01' });
+    expect(info.json()).toMatchObject({
+      serial: device.serial,
+      model: 'IPC-TEST',
+      fw: '1.4.2',
+      mac: '02:00:00:00:00:01',
+    });
     // The privacy policy lists what info may carry; nothing beyond it.
-    expect(Object.keys(info.json()).sort()).toEqual(['activatedAt', 'capabilities', 'fw', 'ip', 'mac', 'model', 'serial', 'wifi']);
+    expect(Object.keys(info.json()).sort()).toEqual([
+      'activatedAt',
+      'capabilities',
+      'fw',
+      'ip',
+      'mac',
+      'model',
+      'serial',
+      'wifi',
+    ]);
     await late.close();
 
     const offline = observer.next((m) => m.topic === status && m.json().state === 'offline', 'offline');

@@ -15,11 +15,17 @@ export interface TestDevice {
 }
 
 /** A device's files: factory identity and a config pointing at the given broker. */
-export async function prepareDevice(cloud: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<TestDevice> {
+export async function prepareDevice(
+  cloud: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Promise<TestDevice> {
   const dir = await mkdtemp(join(tmpdir(), 'ipcam-'));
   const serial = `T${Math.random().toString(16).slice(2, 12).toUpperCase()}`;
   const identityFile = join(dir, 'identity.json');
-  await writeFile(identityFile, JSON.stringify({ serial, verificationCode: 'ABC123', mac: '02:00:00:00:00:01', model: 'IPC-TEST' }));
+  await writeFile(
+    identityFile,
+    JSON.stringify({ serial, verificationCode: 'ABC123', mac: '02:00:00:00:00:01', model: 'IPC-TEST' }),
+  );
   const dataDir = join(dir, 'data');
   await mkdir(dataDir);
   const config = {
@@ -49,7 +55,9 @@ export class DaemonProcess {
     });
     this.stdout.attach(this.child.stdout);
     this.stderr.attach(this.child.stderr);
-    this.exited = new Promise((resolve) => this.child.once('close', (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) =>
+      this.child.once('close', (code, signal) => resolve({ code, signal })),
+    );
   }
 
   static run(configPath: string, env?: NodeJS.ProcessEnv): DaemonProcess {
@@ -60,7 +68,9 @@ export class DaemonProcess {
     return this.stdout.waitFor((line) => line.includes(`"msg":"${msg}`), `log "${msg}"`, timeoutMs);
   }
 
-  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async kill(
+    signal: NodeJS.Signals = 'SIGTERM',
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     return this.exited;
   }

@@ -1,5 +1,5 @@
-import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 
 /** Collects lines from a stream and lets a test await the first line matching a predicate. */
 export class LineLog {
@@ -25,7 +25,13 @@ export class LineLog {
     const existing = this.lines.find(test);
     if (existing !== undefined) return Promise.resolve(existing);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; last lines:\n${this.lines.slice(-15).join('\n')}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`timed out waiting for ${what}; last lines:\n${this.lines.slice(-15).join('\n')}`),
+          ),
+        timeoutMs,
+      );
       this.#waiters.push({
         test,
         resolve: (line) => {

@@ -45,7 +45,9 @@ export class Mosquitto {
 
   /** Starts (again) on the same ports and state; resolves when it listens. */
   async resume(): Promise<void> {
-    const child = spawn('mosquitto', ['-c', join(this.#dir, 'mosquitto.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('mosquitto', ['-c', join(this.#dir, 'mosquitto.conf')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.#child = child;
     this.log.attach(child.stderr);
     this.log.attach(child.stdout);

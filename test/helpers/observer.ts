@@ -36,7 +36,12 @@ export class Observer {
   }
 
   static async connect(url: string, filters: string[], options: IClientOptions = {}): Promise<Observer> {
-    const client = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: `obs-${randomUUID()}`, reconnectPeriod: 200, ...options });
+    const client = await mqtt.connectAsync(url, {
+      protocolVersion: 5,
+      clientId: `obs-${randomUUID()}`,
+      reconnectPeriod: 200,
+      ...options,
+    });
     const observer = new Observer(client);
     if (filters.length > 0) await client.subscribeAsync(filters, { qos: 1 });
     return observer;
@@ -70,10 +75,14 @@ export class Observer {
     const responseTopic = `test/replies/${randomUUID()}`;
     await this.client.subscribeAsync(responseTopic, { qos: 1 });
     const answer = this.next((m) => m.topic === responseTopic, `response on ${topic}`);
-    await this.client.publishAsync(topic, typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body), {
-      qos: 1,
-      properties: { responseTopic, correlationData: Buffer.from(correlation) },
-    });
+    await this.client.publishAsync(
+      topic,
+      typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+      {
+        qos: 1,
+        properties: { responseTopic, correlationData: Buffer.from(correlation) },
+      },
+    );
     const message = await answer;
     expectCorrelation(message, correlation);
     return message.json();
@@ -86,6 +95,8 @@ export class Observer {
 
 function expectCorrelation(message: Seen, correlation: string): void {
   if (message.correlationData?.toString() !== correlation) {
-    throw new Error(`response carried correlation ${message.correlationData?.toString()} instead of ${correlation}`);
+    throw new Error(
+      `response carried correlation ${message.correlationData?.toString()} instead of ${correlation}`,
+    );
   }
 }
