@@ -7,7 +7,7 @@ import { AgentError } from '../core/errors.js';
 import type { Module } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { SecretStore } from '../storage/secret-store.js';
-import { isCertificateError, loadTlsMaterial } from './tls.js';
+import { classifyTlsError, loadTlsMaterial } from './tls.js';
 import type { Topics } from './topics.js';
 
 export interface IncomingMessage {
@@ -176,8 +176,11 @@ export class CloudLink implements Module {
   }
 
   #onError(err: Error): void {
-    if (isCertificateError(err)) {
+    const failure = classifyTlsError(err);
+    if (failure === 'broker-unverified') {
       this.#log.error({ err }, 'cloud broker certificate could not be verified; refusing to connect');
+    } else if (failure === 'client-refused') {
+      this.#log.error({ err }, 'cloud broker refused our client certificate');
     } else {
       this.#log.warn({ err }, 'cloud connection error');
     }

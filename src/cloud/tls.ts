@@ -33,11 +33,17 @@ export async function loadTlsMaterial(tls: CloudConfig['tls'], store: SecretStor
   return material;
 }
 
-/** Node's TLS error codes that mean "this broker could not prove who it is". */
-export function isCertificateError(err: unknown): boolean {
+export type TlsFailure = 'broker-unverified' | 'client-refused' | undefined;
+
+/**
+ * Tells our refusal of the broker (its certificate failed verification here) from the broker's refusal
+ * of us (TLS alerts about our client certificate), so the log says which side to fix.
+ */
+export function classifyTlsError(err: unknown): TlsFailure {
   const code = (err as { code?: unknown }).code;
-  return (
-    typeof code === 'string' &&
-    /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO/.test(code)
-  );
+  if (typeof code !== 'string') return undefined;
+  if (/^ERR_SSL_.*(CERTIFICATE|UNKNOWN_CA|BAD_CERT|HANDSHAKE_FAILURE|ACCESS_DENIED)/.test(code))
+    return 'client-refused';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|DEPTH_ZERO|ALTNAME/.test(code)) return 'broker-unverified';
+  return undefined;
 }

@@ -72,6 +72,8 @@ export class Mosquitto {
   async #writeConfig(): Promise<void> {
     const lines = [
       'per_listener_settings false',
+      // Run as root (CI), Mosquitto would drop to the mosquitto user, who cannot read our 0700 temp dirs.
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
       'allow_anonymous true',
       'persistence true',
       `persistence_location ${this.#dir}/`,

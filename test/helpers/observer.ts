@@ -71,7 +71,11 @@ export class Observer {
   }
 
   /** Sends a command the way the cloud does and awaits its response. */
-  async request(topic: string, body: unknown, correlation: string = randomUUID()): Promise<Record<string, unknown>> {
+  async request(
+    topic: string,
+    body: unknown,
+    correlation: string = randomUUID(),
+  ): Promise<Record<string, unknown>> {
     const responseTopic = `test/replies/${randomUUID()}`;
     await this.client.subscribeAsync(responseTopic, { qos: 1 });
     const answer = this.next((m) => m.topic === responseTopic, `response on ${topic}`);
