@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess, prepareDevice } from '../helpers/daemon.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
@@ -33,6 +34,11 @@ describe('cloud link over TLS with client certificates', () => {
     );
     expect(birth.json().state).toBe('online');
     expect(await daemon.kill()).toEqual({ code: 0, signal: null });
+    // The private key was loaded and used; no line of it reached the trace-level log.
+    const keyLines = (await readFile(pki.clientKey, 'utf8')).split('\n').filter((l) => l.length > 20);
+    expect(keyLines.length).toBeGreaterThan(0);
+    const log = daemon.stdout.lines.join('\n');
+    for (const line of keyLines) expect(log).not.toContain(line);
   });
 
   it('is refused by the broker without a client certificate', async () => {
