@@ -10,7 +10,7 @@ export function parseConfig(input: unknown): Config {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new AgentError('config_invalid', 'config: expected an object at the top level');
   }
-  const value = Value.Default(ConfigSchema, structuredClone(input));
+  const value = Value.Default(ConfigSchema, withoutNulls(input));
   const first = Value.Errors(ConfigSchema, value).First();
   if (first) {
     const key = first.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
@@ -23,6 +23,17 @@ export function parseConfig(input: unknown): Config {
     });
   }
   return value as Config;
+}
+
+/** A YAML key with nothing after it (all its children commented out) means "use the defaults". */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, item]) => item !== null)
+      .map(([key, item]) => [key, withoutNulls(item)]),
+  );
 }
 
 function describe(schema: TSchema): string {
