@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// The compiled daemon; `npm install` builds it (the `prepare` script).
-import '../dist/main.js';
+// The compiled daemon; `npm install` builds it (the `prepare` script, scripts/build.mjs).
+import '../dist/bundle/main.js';

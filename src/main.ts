@@ -1,7 +1,5 @@
 import { parseArgs } from 'node:util';
 import { fail } from './cli/common.js';
-import { runCommand } from './cli/run.js';
-import { simCommand } from './cli/sim.js';
 import { AgentError, errorMessage } from './core/errors.js';
 
 const USAGE = `usage:
@@ -23,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
     case 'run': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string' } }, strict: true });
       if (!values.config) fail('run: --config <file> is required');
+      // Each command loads only what it needs: `run` on a camera never loads the simulator's broker.
+      const { runCommand } = await import('./cli/run.js');
       return runCommand(values.config);
     }
     case 'sim': {
@@ -36,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
         },
         strict: true,
       });
+      const { simCommand } = await import('./cli/sim.js');
       return simCommand({
         dataDir: values['data-dir'],
         configPath: values.config,

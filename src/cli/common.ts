@@ -2,7 +2,11 @@ import { createRequire } from 'node:module';
 import { createLogger, type Logger, type LogLevel } from '../core/logger.js';
 import { SecretValues } from '../core/redact.js';
 
+declare const __IPCAM_AGENT_VERSION__: string | undefined;
+
+/** Set by the bundler; when running from source (tests, tsx) it is read from package.json. */
 export function packageVersion(): string {
+  if (typeof __IPCAM_AGENT_VERSION__ === 'string') return __IPCAM_AGENT_VERSION__;
   const require = createRequire(import.meta.url);
   return (require('../../package.json') as { version: string }).version;
 }

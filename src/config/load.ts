@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { parse as parseYaml } from 'yaml';
 import { AgentError, errorMessage } from '../core/errors.js';
 import { type Config, ConfigSchema } from './schema.js';
 
@@ -48,7 +47,13 @@ function describe(schema: TSchema): string {
   return parts.join(' ');
 }
 
-/** Reads YAML or JSON (JSON is valid YAML) and validates it. */
+/** yaml is CommonJS: bundled, its functions sit on the namespace's default export. */
+async function loadYamlParser(): Promise<(text: string) => unknown> {
+  const namespace = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
+  return namespace.parse ?? namespace.default?.parse;
+}
+
+/** Reads a YAML file, or a JSON one when the name ends in .json, and validates it. */
 export async function loadConfigFile(path: string): Promise<Config> {
   let text: string;
   try {
@@ -60,7 +65,8 @@ export async function loadConfigFile(path: string): Promise<Config> {
   }
   let parsed: unknown;
   try {
-    parsed = parseYaml(text) ?? {};
+    // JSON needs no parser library; YAML's is loaded only when a YAML file is used.
+    parsed = path.endsWith('.json') ? JSON.parse(text) : ((await loadYamlParser())(text) ?? {});
   } catch (err) {
     throw new AgentError('config_invalid', `config: ${path} is not valid YAML/JSON: ${errorMessage(err)}`);
   }
