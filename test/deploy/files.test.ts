@@ -15,7 +15,10 @@ describe('deployment files', () => {
   });
 
   it('the systemd unit passes systemd-analyze verify without warnings', async () => {
-    const { stdout, stderr } = await run('systemd-analyze', ['verify', join(ROOT, 'systemd', 'ipcam-agent.service')]);
+    const { stdout, stderr } = await run('systemd-analyze', [
+      'verify',
+      join(ROOT, 'systemd', 'ipcam-agent.service'),
+    ]);
     expect(`${stdout}${stderr}`.trim()).toBe('');
   });
 });
