@@ -1,4 +1,5 @@
 import { type Static, Type as T } from '@sinclair/typebox';
+import { MediaConfig } from '../media/config.js';
 
 /**
  * The one configuration schema: validation, defaults and the TypeScript type all come from here.
@@ -80,6 +81,7 @@ export const ConfigSchema = T.Object(
     log: LogConfig,
     device: DeviceConfig,
     cloud: CloudConfig,
+    media: MediaConfig,
     systemd: SystemdConfig,
     sim: SimConfig,
   },
