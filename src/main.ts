@@ -5,6 +5,7 @@ import { AgentError, errorMessage } from './core/errors.js';
 const USAGE = `usage:
   ipcam-agent run --config <file>        run the daemon (on a camera)
   ipcam-agent sim [--data-dir <dir>] [--config <file>] [--broker-port <n>] [--ws-port <n>]
+                  [--rtsp-port <n>] [--video <file>]
                                          the whole product on a laptop`;
 
 function port(value: string | undefined, flag: string): number | undefined {
@@ -33,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
           config: { type: 'string' },
           'broker-port': { type: 'string' },
           'ws-port': { type: 'string' },
+          'rtsp-port': { type: 'string' },
+          video: { type: 'string' },
         },
         strict: true,
       });
@@ -42,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
         configPath: values.config,
         brokerPort: port(values['broker-port'], '--broker-port'),
         wsPort: port(values['ws-port'], '--ws-port'),
+        rtspPort: port(values['rtsp-port'], '--rtsp-port'),
+        video: values.video,
       });
     }
     case undefined:

@@ -12,6 +12,9 @@ import type { Logger } from '../core/logger.js';
 import type { SecretValues } from '../core/redact.js';
 import { deviceIdOf, type Identity } from '../device/identity.js';
 import { buildInfo } from '../device/info.js';
+import { Capture } from '../media/capture.js';
+import { StreamHub } from '../media/hub.js';
+import { RtspService } from '../rtsp/service.js';
 import { SecretStore } from '../storage/secret-store.js';
 import { loadStoreKey } from '../storage/store-key.js';
 import type { AgentEvents } from './events.js';
@@ -35,6 +38,9 @@ export interface Agent {
   events: EventPublisher;
   state: StateSync;
   store: SecretStore;
+  hubs: { main: StreamHub; sub: StreamHub };
+  capture: Capture | undefined;
+  rtsp: RtspService | undefined;
   /** Resolves when a command asks the daemon to reboot or reset. */
   exitRequested: Promise<ExitRequest>;
 }
@@ -106,9 +112,42 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
   });
   registerSystemCommands(commands, { info, requestExit });
 
+  const hubs = { main: new StreamHub('main'), sub: new StreamHub('sub') };
+  const settings = () => state.settings;
+  const capture = config.media.enabled
+    ? new Capture({
+        config: config.media,
+        hubs,
+        settings,
+        log,
+        onCrash: (info) =>
+          void events
+            .raise('error', {
+              code: 'capture_exited',
+              exitCode: info.code,
+              signal: info.signal,
+              restartInMs: info.restartInMs,
+            })
+            .catch((err: unknown) => log.error({ err }, 'could not raise capture error event')),
+      })
+    : undefined;
+  const rtsp = capture ? new RtspService({ config: config.rtsp, hubs, settings, store, log }) : undefined;
+  const reactions: Module = {
+    name: 'settings-reactions',
+    start: async () =>
+      bus.on(reactions, 'settings.changed', async ({ changed }) => {
+        await capture?.apply(changed);
+        await rtsp?.apply(changed);
+      }),
+    stop: async () => bus.removeListeners(reactions),
+  };
+
   // Listeners first, the connection last: whatever reacts to `cloud.connected` is ready when it fires.
-  const modules: Module[] = [state, events, presence, commands];
+  // Stopping runs backwards: offline is published first, then streams close, then capture stops.
+  const modules: Module[] = [state, events, presence, commands, reactions];
+  if (capture) modules.push(capture);
+  if (rtsp) modules.push(rtsp);
   if (config.cloud.enabled) modules.push(link);
   const lifecycle = new Lifecycle(modules, log.child({ module: 'lifecycle' }));
-  return { deviceId, lifecycle, link, events, state, store, exitRequested };
+  return { deviceId, lifecycle, link, events, state, store, hubs, capture, rtsp, exitRequested };
 }

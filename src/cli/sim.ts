@@ -11,6 +11,9 @@ export interface SimOptions {
   configPath?: string | undefined;
   brokerPort?: number | undefined;
   wsPort?: number | undefined;
+  rtspPort?: number | undefined;
+  /** Show this file (looped, in real time) instead of the test pattern. */
+  video?: string | undefined;
 }
 
 const HOST = '127.0.0.1';
@@ -38,6 +41,14 @@ export async function simCommand(options: SimOptions): Promise<number> {
     dataDir,
     device: { ...base.device, identityFile },
     cloud: { ...base.cloud, url: `mqtt://${HOST}:${mqttPort}` },
+    media: options.video
+      ? {
+          ...base.media,
+          source: { kind: 'file', path: resolve(options.video) },
+          audio: { ...base.media.audio, source: 'source' },
+        }
+      : base.media,
+    rtsp: { ...base.rtsp, host: HOST, port: options.rtspPort ?? base.rtsp.port },
     // The simulator is never under systemd.
     systemd: { notify: false },
   });
@@ -64,6 +75,12 @@ export async function simCommand(options: SimOptions): Promise<number> {
       signal,
       rebootInProcess: true,
       reboot: async () => {},
+      onStarted: (agent) => {
+        const port = agent.rtsp?.server?.port;
+        if (port !== undefined) {
+          process.stdout.write(`  rtsp           rtsp://${HOST}:${port}/main  rtsp://${HOST}:${port}/sub\n`);
+        }
+      },
     });
   } finally {
     await broker?.close();

@@ -1,5 +1,6 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import { MediaConfig } from '../media/config.js';
+import { RtspConfig } from '../rtsp/config.js';
 
 /**
  * The one configuration schema: validation, defaults and the TypeScript type all come from here.
@@ -82,6 +83,7 @@ export const ConfigSchema = T.Object(
     device: DeviceConfig,
     cloud: CloudConfig,
     media: MediaConfig,
+    rtsp: RtspConfig,
     systemd: SystemdConfig,
     sim: SimConfig,
   },

@@ -10,8 +10,8 @@ export interface SupervisedSpec {
   /** Shown in logs and events. */
   name: string;
   command: string;
-  /** Always an argv array: nothing ever goes through a shell. */
-  args: readonly string[];
+  /** Always an argv array, nothing ever goes through a shell; a function is asked again at each start. */
+  args: readonly string[] | (() => readonly string[]);
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   /** Written to stdin to ask for a polite exit (ffmpeg: "q"); without it, stop starts at SIGTERM. */
@@ -107,7 +107,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #spawn(): void {
-    const { command, args, env, cwd, extraPipes = 0 } = this.#spec;
+    const { command, env, cwd, extraPipes = 0 } = this.#spec;
+    const args = typeof this.#spec.args === 'function' ? this.#spec.args() : this.#spec.args;
     const stdio: ('pipe' | 'ignore')[] = ['pipe', 'pipe', 'pipe', ...Array<'pipe'>(extraPipes).fill('pipe')];
     this.#log.info(
       { argv: [command, ...args].map((a) => redactString(a)).join(' ') },
@@ -115,6 +116,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     );
     const child = spawn(command, [...args], { env: env ?? process.env, cwd, stdio, shell: false });
     this.#child = child;
+    this.#log.debug({ pid: child.pid }, 'child process running');
     this.#exited = new Promise((resolve) => child.once('close', () => resolve()));
     child.on('error', (err) => this.#log.error({ err }, 'child process error'));
     if (child.stderr) {

@@ -71,7 +71,16 @@ function audioInput(args: CaptureArgs): string[] {
     case 'test':
       return ['-re', '-f', 'lavfi', '-i', `sine=frequency=440:beep_factor=4:sample_rate=${audio.sampleRate}`];
     case 'alsa':
-      return ['-f', 'alsa', '-ac', String(audio.channels), '-ar', String(audio.sampleRate), '-i', audio.device];
+      return [
+        '-f',
+        'alsa',
+        '-ac',
+        String(audio.channels),
+        '-ar',
+        String(audio.sampleRate),
+        '-i',
+        audio.device,
+      ];
     case 'source':
       // A file's own audio comes from input 0: no second input.
       return source.kind === 'file' ? [] : ['-re', '-f', 'lavfi', '-i', 'anullsrc'];
@@ -80,26 +89,47 @@ function audioInput(args: CaptureArgs): string[] {
 
 function encoderArgs(args: CaptureArgs, profile: StreamProfile): string[] {
   const gop = String(Math.max(1, Math.round(profile.fps * args.gopSeconds)));
-  const rate = [`-b:v`, `${profile.bitrateKbps}k`, '-maxrate', `${profile.bitrateKbps}k`, '-bufsize', `${profile.bitrateKbps * 2}k`];
+  const rate = [
+    `-b:v`,
+    `${profile.bitrateKbps}k`,
+    '-maxrate',
+    `${profile.bitrateKbps}k`,
+    '-bufsize',
+    `${profile.bitrateKbps * 2}k`,
+  ];
   const common = ['-g', gop, '-keyint_min', gop, '-bf', '0', '-pix_fmt', 'yuv420p', ...rate];
   if (args.encoder === 'libx264') {
     // Constrained baseline: the profile every WebRTC browser and NVR accepts.
     return [
-      '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-profile:v', 'baseline',
-      '-sc_threshold', '0', '-x264-params', 'repeat-headers=1:aud=1', ...common,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-tune',
+      'zerolatency',
+      '-profile:v',
+      'baseline',
+      '-sc_threshold',
+      '0',
+      '-x264-params',
+      'repeat-headers=1:aud=1',
+      ...common,
     ];
   }
   return ['-c:v', args.encoder, ...common];
 }
 
 function audioEncoder(codec: AudioCodec, channels: number, sampleRate: number): string[] {
-  return codec === 'aac' ? ['-c:a', 'aac', '-b:a', '64k', '-ac', String(channels), '-ar', String(sampleRate)] : [];
+  return codec === 'aac'
+    ? ['-c:a', 'aac', '-b:a', '64k', '-ac', String(channels), '-ar', String(sampleRate)]
+    : [];
 }
 
 export function buildCaptureArgs(args: CaptureArgs): string[] {
   const { main, sub, analysis, audio, source } = args;
   const hasAudio = audio.codec !== 'none';
-  const audioStream = audio.source === 'source' && source.kind === 'file' ? '0:a:0' : '1:a:0';
+  // `?`: a file without audio still plays, silently.
+  const audioStream = audio.source === 'source' && source.kind === 'file' ? '0:a:0?' : '1:a:0';
   const graph = [
     `[0:v]fps=${main.fps},scale=${main.width}:${main.height},split=3[vmain][vs][va]`,
     `[vs]fps=${sub.fps},scale=${sub.width}:${sub.height}[vsub]`,
@@ -107,14 +137,32 @@ export function buildCaptureArgs(args: CaptureArgs): string[] {
   ].join(';');
   const ts = ['-f', 'mpegts', '-muxdelay', '0', '-muxpreload', '0', '-flush_packets', '1'];
   return [
-    '-hide_banner', '-loglevel', 'warning', '-nostats',
+    '-hide_banner',
+    '-loglevel',
+    'warning',
+    '-nostats',
     ...videoInput(args),
     ...audioInput(args),
-    '-filter_complex', graph,
-    '-map', '[vmain]', ...(hasAudio ? ['-map', audioStream] : []),
-    ...encoderArgs(args, main), ...(hasAudio ? audioEncoder(audio.codec, audio.channels, audio.sampleRate) : []),
-    ...ts, `pipe:${MAIN_FD}`,
-    '-map', '[vsub]', ...encoderArgs(args, sub), ...ts, `pipe:${SUB_FD}`,
-    '-map', '[vana]', '-f', 'rawvideo', '-pix_fmt', 'gray', `pipe:${ANALYSIS_FD}`,
+    '-filter_complex',
+    graph,
+    '-map',
+    '[vmain]',
+    ...(hasAudio ? ['-map', audioStream] : []),
+    ...encoderArgs(args, main),
+    ...(hasAudio ? audioEncoder(audio.codec, audio.channels, audio.sampleRate) : []),
+    ...ts,
+    `pipe:${MAIN_FD}`,
+    '-map',
+    '[vsub]',
+    ...encoderArgs(args, sub),
+    ...ts,
+    `pipe:${SUB_FD}`,
+    '-map',
+    '[vana]',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'gray',
+    `pipe:${ANALYSIS_FD}`,
   ];
 }

@@ -12,6 +12,8 @@ export interface VideoAccessUnit {
   keyframe: boolean;
   /** Presentation time in the 90 kHz clock, unwrapped (keeps increasing past 2^33). */
   pts: number;
+  /** Wall-clock time (ms) it left the encoder: anchors RTCP sender reports for lip sync. */
+  at: number;
 }
 
 export interface AudioFrame {
@@ -21,6 +23,8 @@ export interface AudioFrame {
   data: Buffer;
   /** Presentation time in the track's clock (its sample rate). */
   pts: number;
+  /** Wall-clock time (ms) it left the encoder. */
+  at: number;
 }
 
 export interface VideoTrackInfo {

@@ -22,7 +22,11 @@ export async function startAgentInProcess(
     destination: { write: (line: string) => logs.push(line.trimEnd()) },
   });
   const serial = reuse?.serial ?? `P${Math.random().toString(16).slice(2, 12).toUpperCase()}`;
-  const config = parseConfig({ dataDir, cloud: { reconnect: { initialMs: 50, maxMs: 300 }, ...cloud } });
+  const config = parseConfig({
+    dataDir,
+    cloud: { reconnect: { initialMs: 50, maxMs: 300 }, ...cloud },
+    media: { enabled: false },
+  });
   const agent = await createAgent({
     config,
     identity: { serial, verificationCode: 'ABC123', mac: '02:00:00:00:00:02' },

@@ -33,6 +33,9 @@ export async function prepareDevice(
     log: { level: 'trace' },
     device: { identityFile, fwVersion: '1.4.2' },
     cloud: { reconnect: { initialMs: 50, maxMs: 500 }, ...cloud },
+    // Cloud suites need no video; media suites turn it on. Port 0: suites run side by side.
+    media: { enabled: false },
+    rtsp: { port: 0, host: '127.0.0.1' },
     ...extra,
   };
   const configPath = join(dir, 'config.json');

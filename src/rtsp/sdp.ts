@@ -1,0 +1,42 @@
+import type { AudioTrackInfo, VideoTrackInfo } from '../media/types.js';
+
+export const VIDEO_PAYLOAD_TYPE = 96;
+export const AUDIO_PAYLOAD_TYPE = 97;
+
+export interface SdpInput {
+  sessionId: string;
+  /** Address the SDP names as origin; clients ignore it for unicast. */
+  host: string;
+  name: string;
+  video: VideoTrackInfo;
+  audio: AudioTrackInfo | undefined;
+}
+
+/** The DESCRIBE answer: H.264 (packetization-mode 1) as track 0 and AAC as track 1 (RFC 6184, 3640). */
+export function buildSdp(input: SdpInput): string {
+  const { video, audio } = input;
+  const sprop = `${video.sps.toString('base64')},${video.pps.toString('base64')}`;
+  const lines = [
+    'v=0',
+    `o=- ${input.sessionId} 1 IN IP4 ${input.host}`,
+    `s=${input.name}`,
+    'c=IN IP4 0.0.0.0',
+    't=0 0',
+    'a=control:*',
+    'a=range:npt=0-',
+    `m=video 0 RTP/AVP ${VIDEO_PAYLOAD_TYPE}`,
+    `a=rtpmap:${VIDEO_PAYLOAD_TYPE} H264/90000`,
+    `a=fmtp:${VIDEO_PAYLOAD_TYPE} packetization-mode=1;profile-level-id=${video.profileLevelId};sprop-parameter-sets=${sprop}`,
+    `a=framesize:${VIDEO_PAYLOAD_TYPE} ${video.width}-${video.height}`,
+    'a=control:trackID=0',
+  ];
+  if (audio?.codec === 'aac' && audio.config) {
+    lines.push(
+      `m=audio 0 RTP/AVP ${AUDIO_PAYLOAD_TYPE}`,
+      `a=rtpmap:${AUDIO_PAYLOAD_TYPE} MPEG4-GENERIC/${audio.sampleRate}/${audio.channels}`,
+      `a=fmtp:${AUDIO_PAYLOAD_TYPE} streamtype=5;profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3;config=${audio.config}`,
+      'a=control:trackID=1',
+    );
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}

@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  decodeFrames,
+  ffprobe,
+  type MediaDevice,
+  run,
+  SMALL_STREAMS,
+  startMediaDevice,
+} from '../helpers/media.js';
+import { Mosquitto } from '../helpers/mosquitto.js';
+
+describe('RTSP with real clients', () => {
+  let broker: Mosquitto;
+  let cam: MediaDevice;
+
+  beforeAll(async () => {
+    broker = await Mosquitto.start();
+    cam = await startMediaDevice(broker.url);
+  });
+  afterAll(async () => {
+    await cam.daemon.kill();
+    await broker.stop();
+  });
+
+  for (const transport of ['tcp', 'udp'] as const) {
+    it(`ffprobe over ${transport} sees H.264 at the configured sizes and AAC audio`, async () => {
+      for (const [path, size] of [
+        ['/main', SMALL_STREAMS.main],
+        ['/sub', SMALL_STREAMS.sub],
+      ] as const) {
+        const streams = await ffprobe(cam.url(path), transport);
+        const video = streams.find((s) => s.codec_type === 'video');
+        expect(video).toMatchObject({ codec_name: 'h264', width: size.width, height: size.height });
+        expect(streams.find((s) => s.codec_type === 'audio')).toMatchObject({
+          codec_name: 'aac',
+          sample_rate: '16000',
+        });
+      }
+    });
+  }
+
+  it('ffmpeg decodes 60 frames over TCP with no decode errors', async () => {
+    const { code, stderr } = await decodeFrames(cam.url('/main'), 60);
+    expect(stderr.trim()).toBe('');
+    expect(code).toBe(0);
+  });
+
+  it('ffmpeg decodes over UDP', async () => {
+    const { code, stderr } = await decodeFrames(cam.url('/sub'), 30, 'udp');
+    expect(stderr).not.toMatch(/error|corrupt|non-existing/i);
+    expect(code).toBe(0);
+  });
+
+  it('GStreamer rtspsrc plays it', async () => {
+    const pipeline = [
+      'rtspsrc',
+      `location=${cam.url('/main')}`,
+      'protocols=tcp',
+      '!',
+      'rtph264depay',
+      '!',
+      'h264parse',
+      '!',
+      'avdec_h264',
+      '!',
+      'identity',
+      'eos-after=30',
+      '!',
+      'fakesink',
+    ];
+    const { stdout } = await run('gst-launch-1.0', ['-e', ...pipeline], { timeout: 20000 });
+    expect(stdout).toContain('Got EOS from element');
+  });
+
+  it('answers OPTIONS with the methods it serves and refuses unknown paths', async () => {
+    const { stderr } = await decodeFrames(cam.url('/nope'), 1).then((r) => r);
+    expect(stderr).toMatch(/404/);
+  });
+
+  it('keeps serving clients through an ffmpeg crash', async () => {
+    const client = spawn(
+      'ffmpeg',
+      [
+        '-v',
+        'error',
+        '-rtsp_transport',
+        'tcp',
+        '-i',
+        cam.url('/main'),
+        '-frames:v',
+        '120',
+        '-f',
+        'framemd5',
+        '-',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let frames = 0;
+    let killed = false;
+    const pidLine = await cam.daemon.stdout.waitFor(
+      (l) => l.includes('"msg":"child process running"'),
+      'ffmpeg pid',
+    );
+    const pid = (JSON.parse(pidLine) as { pid: number }).pid;
+    const done = new Promise<number | null>((resolve) => client.once('close', resolve));
+    createInterface({ input: client.stdout }).on('line', (line) => {
+      // framemd5 lines are `stream_index, dts, pts, duration, size, hash`; stream 0 is the video.
+      if (line.startsWith('0,')) frames += 1;
+      if (!killed && frames >= 20) {
+        killed = true;
+        process.kill(pid, 'SIGKILL');
+      }
+    });
+    expect(await done).toBe(0);
+    expect(frames).toBe(120);
+    expect(killed).toBe(true);
+    await cam.daemon.stdout.waitFor(
+      (l) => l.includes('"msg":"child process exited"') && l.includes('SIGKILL'),
+      'exit logged',
+    );
+  });
+});
