@@ -47,6 +47,11 @@ export class Lifecycle {
           cause: err,
         });
       }
+      if (this.#abort.signal.aborted) {
+        // It finished starting after stop() was asked for; stop() may already be done, so stop it here.
+        await this.#stopOne(module);
+        break;
+      }
       this.#started.push(module);
       this.#log.debug({ module: module.name, ms: Math.round(performance.now() - began) }, 'module started');
     }
@@ -71,18 +76,22 @@ export class Lifecycle {
     while (this.#started.length > 0) {
       const module = this.#started.pop();
       if (!module) break;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), this.#stopTimeoutMs);
-      });
-      try {
-        const outcome = await Promise.race([module.stop().then(() => 'stopped' as const), timeout]);
-        if (outcome === 'timeout') this.#log.warn({ module: module.name }, 'module did not stop in time');
-      } catch (err) {
-        this.#log.error({ err, module: module.name }, 'module failed to stop');
-      } finally {
-        clearTimeout(timer);
-      }
+      await this.#stopOne(module);
+    }
+  }
+
+  async #stopOne(module: Module): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.#stopTimeoutMs);
+    });
+    try {
+      const outcome = await Promise.race([module.stop().then(() => 'stopped' as const), timeout]);
+      if (outcome === 'timeout') this.#log.warn({ module: module.name }, 'module did not stop in time');
+    } catch (err) {
+      this.#log.error({ err, module: module.name }, 'module failed to stop');
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

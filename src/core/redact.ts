@@ -5,10 +5,12 @@
  */
 export const REDACTED = '[redacted]';
 
+// Over-redacting (`monkey`, `bypass`) is harmless; missing a secret is not.
 const SECRET_KEY =
-  /(pass(word|wd|phrase)?|secret|token|psk|credentials?|authorization|cookie|signature|privatekey|private_key|apikey|api_key|[a-z_]key)$/i;
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s/@]*)@/gi;
-const INLINE_SECRET = /\b(password|passwd|pass|token|secret|psk|key)=([^\s&;,]+)/gi;
+  /(pass(word|wd|phrase)?|secret|token|psk|credentials?|authorization|cookie|signature|[a-z_-]key)$/i;
+// The password part runs to the last `@` of the authority: passwords may contain `@`.
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s/]*)@/gi;
+const INLINE_SECRET = /([a-z0-9_-]*(?:password|passwd|pass|passphrase|token|secret|psk|key))=([^\s&;,]+)/gi;
 const PEM_BLOCK = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g;
 
 /** Values known to be secret (Wi-Fi passwords, tokens...) registered at run time by whoever holds them. */
@@ -26,7 +28,8 @@ export class SecretValues {
 
   scrub(text: string): string {
     let out = text;
-    for (const value of this.#values) {
+    // Longest first, so a secret that contains another is hidden whole.
+    for (const value of [...this.#values].sort((a, b) => b.length - a.length)) {
       if (out.includes(value)) out = out.split(value).join(REDACTED);
     }
     return out;
@@ -65,7 +68,9 @@ export function redactValue(value: unknown, known?: SecretValues, depth = 0): un
   if (Array.isArray(value)) return value.map((item) => redactValue(item, known, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    out[key] =
+    // Keys are scrubbed too: a map keyed by a secret value must not print it.
+    const name = known ? known.scrub(key) : key;
+    out[name] =
       isSecretKey(key) && item !== undefined && item !== null
         ? REDACTED
         : redactValue(item, known, depth + 1);

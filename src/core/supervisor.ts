@@ -119,6 +119,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#log.debug({ pid: child.pid }, 'child process running');
     this.#exited = new Promise((resolve) => child.once('close', () => resolve()));
     child.on('error', (err) => this.#log.error({ err }, 'child process error'));
+    // A child that closed its stdin (or is dying) makes our quit input fail with EPIPE: not fatal.
+    child.stdin?.on('error', (err) => this.#log.debug({ err }, 'child stdin closed'));
     if (child.stderr) {
       createInterface({ input: child.stderr }).on('line', (line) => this.emit('stderrLine', line));
     }

@@ -272,7 +272,7 @@ export class RtspParser {
   #startLine(line: string): Failure | undefined {
     const parts = line.split(' ');
     const [method = '', uri = '', version = ''] = parts;
-    if (parts.length !== 3 || !TOKEN.test(method) || uri === '' || version === '') {
+    if (parts.length !== 3 || !TOKEN.test(method) || uri === '' || uri.includes('\t') || version === '') {
       return failure(400, 'malformed request line');
     }
     if (!SUPPORTED_VERSIONS.has(version)) {
@@ -391,13 +391,14 @@ export function reasonPhrase(status: number): string {
 }
 
 /**
- * Builds a response. Content-Length is always computed from `body` (a caller's own value is dropped).
+ * Builds a response. Content-Length is always computed from `body` (a caller's own value is dropped); an
+ * array value is written as one header line per element.
  * Throws TypeError on a header name that is not a token or a value with control characters: those are
  * programming errors, and writing them would let a value start a line of its own.
  */
 export function serializeResponse(
   status: number,
-  headers: Record<string, string | number>,
+  headers: Record<string, string | number | readonly string[]>,
   body?: string | Buffer,
   version = 'RTSP/1.0',
 ): Buffer {
@@ -407,11 +408,13 @@ export function serializeResponse(
   const payload = body === undefined ? EMPTY : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   let head = `${version} ${status} ${reasonPhrase(status)}\r\n`;
   for (const [name, raw] of Object.entries(headers)) {
-    const value = String(raw);
     if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
-    if (hasControl(value)) throw new TypeError(`control character in header ${name}`);
     if (name.toLowerCase() === 'content-length') continue;
-    head += `${name}: ${value}\r\n`;
+    // An array repeats the header: some clients read only the first challenge of a comma-joined list.
+    for (const value of typeof raw === 'object' ? raw : [String(raw)]) {
+      if (hasControl(value)) throw new TypeError(`control character in header ${name}`);
+      head += `${name}: ${value}\r\n`;
+    }
   }
   if (payload.length > 0) head += `Content-Length: ${payload.length}\r\n`;
   head += '\r\n';

@@ -288,6 +288,11 @@ export class RtspServer {
           if (transport === 'tcp') socket.destroy();
           this.#endSession(session);
         },
+        onSkip: (backlog) =>
+          this.#log.info(
+            { session: session.id, backlog },
+            'rtsp client falling behind, skipping to the next keyframe',
+          ),
       });
     const cname = `ipcam-agent-${session.id}`;
     let transportReply: string;
@@ -328,9 +333,10 @@ export class RtspServer {
   #play(request: RtspRequest, session: RtspSession): Reply {
     if (session.tracks.size === 0) return { status: 455 };
     const base = request.uri.replace(/\/$/, '');
-    const rtpInfo = session.play();
+    const { rtpInfo, start } = session.play();
     return {
       status: 200,
+      after: start,
       headers: {
         Session: session.id,
         Range: 'npt=0.000-',

@@ -32,6 +32,8 @@ export interface SlowClientPolicy {
 export interface SessionEvents {
   /** The client fell too far behind and must be disconnected. */
   onOverflow(): void;
+  /** The client started skipping frames (logged; a slow link, not yet a dead one). */
+  onSkip(backlog: number): void;
 }
 
 /**
@@ -77,21 +79,26 @@ export class RtspSession {
     return setup;
   }
 
-  /** Starts media; returns the RTP-Info entries (sequence and timestamp of each track's first packet). */
-  play(): { trackId: number; seq: number; rtptime: number }[] {
+  /**
+   * Prepares PLAY: returns the RTP-Info entries (sequence and timestamp of each track's first packet)
+   * and the function that starts media, to be called once the 200 reply is written, since a client
+   * must not see RTP before the answer to its PLAY.
+   */
+  play(): { rtpInfo: { trackId: number; seq: number; rtptime: number }[]; start: () => void } {
     const gop = this.hub.cachedGop();
-    const info = [...this.tracks.values()].map(({ trackId, sender }) => ({
+    const rtpInfo = [...this.tracks.values()].map(({ trackId, sender }) => ({
       trackId,
       seq: sender.nextSequence,
       rtptime: sender.rtpTime(firstPts(gop, trackId) ?? 0),
     }));
-    if (!this.#playing) {
+    const start = () => {
+      if (this.#playing) return;
       this.#playing = true;
       this.#sendCached(gop);
       this.hub.on('video', this.#onVideo);
       this.hub.on('audio', this.#onAudio);
-    }
-    return info;
+    };
+    return { rtpInfo, start };
   }
 
   pause(): void {
@@ -154,7 +161,10 @@ export class RtspSession {
       return false;
     }
     if (backlog > this.#policy.skipAboveBytes) {
-      if (!this.#skipping) this.#skippingSince = now;
+      if (!this.#skipping) {
+        this.#skippingSince = now;
+        this.#events.onSkip(backlog);
+      }
       this.#skipping = true;
     } else if (this.#skipping && keyframe) {
       this.#skipping = false;

@@ -1,3 +1,4 @@
+import { rename } from 'node:fs/promises';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { readJsonFile, writeJsonAtomic } from '../core/atomic-file.js';
@@ -29,6 +30,7 @@ export class StateFile<S extends TSchema> {
       raw = await readJsonFile(this.#path);
     } catch (err) {
       this.#log.error({ err, path: this.#path }, 'state file unreadable, using defaults');
+      await this.#setAside();
       raw = undefined;
     }
     const value = Value.Default(this.#schema, raw === undefined ? {} : structuredClone(raw));
@@ -37,7 +39,15 @@ export class StateFile<S extends TSchema> {
       { path: this.#path, problem: Value.Errors(this.#schema, value).First()?.message },
       'state file invalid, using defaults',
     );
+    await this.#setAside();
     return Value.Default(this.#schema, {}) as Static<S>;
+  }
+
+  /** Kept as `<name>.bad` for a post-mortem instead of being overwritten by the next save. */
+  async #setAside(): Promise<void> {
+    await rename(this.#path, `${this.#path}.bad`).catch((err: unknown) =>
+      this.#log.warn({ err }, 'could not set the bad file aside'),
+    );
   }
 
   save(value: Static<S>): Promise<void> {

@@ -1,0 +1,93 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Outbox } from '../../src/cloud/outbox.js';
+import { useTempDir } from '../core/fixtures.js';
+
+async function opened(dir: string, maxEvents: number): Promise<Outbox> {
+  const outbox = new Outbox(dir, maxEvents);
+  await outbox.open();
+  return outbox;
+}
+
+/** Reads the queue front to back through the public interface, emptying it. */
+async function drain(outbox: Outbox): Promise<{ seq: number; type: string; n: unknown }[]> {
+  const out: { seq: number; type: string; n: unknown }[] = [];
+  for (let event = await outbox.peek(); event; event = await outbox.peek()) {
+    out.push({ seq: event.seq, type: event.type, n: event.body.n });
+    await outbox.remove(event.seq);
+  }
+  return out;
+}
+
+describe('Outbox', () => {
+  const tempDir = useTempDir('ipcam-outbox');
+
+  it('appends with increasing sequence numbers and hands each one to the body builder', async () => {
+    const outbox = await opened(join(await tempDir(), 'outbox'), 10);
+    const first = await outbox.append('motion', (seq) => ({ n: 0, seq }));
+    const second = await outbox.append('button', (seq) => ({ n: 1, seq }));
+    expect(first).toEqual({ seq: 1, type: 'motion', body: { n: 0, seq: 1 } });
+    expect(second).toEqual({ seq: 2, type: 'button', body: { n: 1, seq: 2 } });
+    expect(outbox.size).toBe(2);
+    expect(outbox.dropped).toBeUndefined();
+  });
+
+  it('keeps order, and sequence numbers continue after reopening, even once emptied', async () => {
+    const dir = join(await tempDir(), 'outbox');
+    const before = await opened(dir, 10);
+    for (let n = 0; n < 3; n += 1) await before.append('motion', () => ({ n }));
+
+    const after = await opened(dir, 10);
+    expect(after.size).toBe(3);
+    expect((await after.append('motion', () => ({ n: 3 }))).seq).toBe(4);
+    expect(await drain(after)).toEqual([
+      { seq: 1, type: 'motion', n: 0 },
+      { seq: 2, type: 'motion', n: 1 },
+      { seq: 3, type: 'motion', n: 2 },
+      { seq: 4, type: 'motion', n: 3 },
+    ]);
+    expect(after.size).toBe(0);
+
+    const third = await opened(dir, 10);
+    expect(third.size).toBe(0);
+    expect((await third.append('motion', () => ({ n: 4 }))).seq).toBe(5);
+  });
+
+  it('orders by number, not by name, past ten events', async () => {
+    const dir = join(await tempDir(), 'outbox');
+    const outbox = await opened(dir, 100);
+    for (let n = 0; n < 12; n += 1) await outbox.append('tick', () => ({ n }));
+    const reopened = await opened(dir, 100);
+    expect((await drain(reopened)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+
+  it('drops the oldest past maxEvents and reports the gap, also after reopening', async () => {
+    const dir = join(await tempDir(), 'outbox');
+    const outbox = await opened(dir, 3);
+    for (let n = 0; n < 5; n += 1) await outbox.append('motion', () => ({ n }));
+
+    expect(outbox.size).toBe(3);
+    expect(outbox.dropped).toEqual({ count: 2, firstSeq: 1, lastSeq: 2 });
+    const files = (await readdir(dir)).filter((name) => name !== 'counter.json').sort();
+    expect(files).toEqual(['0000000000000003.json', '0000000000000004.json', '0000000000000005.json']);
+
+    const reopened = await opened(dir, 3);
+    expect(reopened.dropped).toEqual({ count: 2, firstSeq: 1, lastSeq: 2 });
+    await reopened.append('motion', () => ({ n: 5 }));
+    expect(reopened.dropped).toEqual({ count: 3, firstSeq: 1, lastSeq: 3 });
+    expect((await drain(reopened)).map((e) => e.n)).toEqual([3, 4, 5]);
+  });
+
+  it('clearDropped() forgets the gap durably', async () => {
+    const dir = join(await tempDir(), 'outbox');
+    const outbox = await opened(dir, 1);
+    await outbox.append('motion', () => ({ n: 0 }));
+    await outbox.append('motion', () => ({ n: 1 }));
+    expect(outbox.dropped).toEqual({ count: 1, firstSeq: 1, lastSeq: 1 });
+
+    await outbox.clearDropped();
+    expect(outbox.dropped).toBeUndefined();
+    expect((await opened(dir, 1)).dropped).toBeUndefined();
+  });
+});
