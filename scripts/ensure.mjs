@@ -10,14 +10,22 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const task = process.argv[2] ?? 'start';
 
-// binary -> Debian package
+// What each task needs from Debian: a binary to look for (or a package that has none, like the
+// GStreamer plugins), and the package that brings it.
+const FFMPEG = { ffmpeg: 'ffmpeg', 'fc-list': 'fonts-dejavu-core' };
 const NEEDS = {
-  start: {},
+  start: FFMPEG,
   test: {
+    ...FFMPEG,
     mosquitto: 'mosquitto',
     mosquitto_sub: 'mosquitto-clients',
     openssl: 'openssl',
     'systemd-notify': 'systemd',
+    python3: 'python3',
+    'gst-launch-1.0': 'gstreamer1.0-tools',
+    'pkg:gstreamer1.0-plugins-good': 'gstreamer1.0-plugins-good',
+    'pkg:gstreamer1.0-plugins-bad': 'gstreamer1.0-plugins-bad',
+    'pkg:gstreamer1.0-libav': 'gstreamer1.0-libav',
   },
 };
 
@@ -34,6 +42,10 @@ function run(command, args) {
 }
 
 function has(binary) {
+  if (binary.startsWith('pkg:')) {
+    const status = spawnSync('dpkg-query', ['-W', '-f=${Status}', binary.slice(4)], { encoding: 'utf8' });
+    return status.status === 0 && status.stdout.includes('install ok installed');
+  }
   return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', binary], { stdio: 'ignore' }).status === 0;
 }
 
