@@ -4,6 +4,8 @@ export interface RawResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** Interleaved frames that arrived before this response. */
+  framesBefore: number;
 }
 
 /**
@@ -118,7 +120,12 @@ export class RawRtspClient {
       const length = Number(headers['content-length'] ?? 0);
       if (this.#buffer.length < end + 4 + length) return;
       const body = this.#buffer.subarray(end + 4, end + 4 + length).toString();
-      this.responses.push({ status: Number(head[0]?.split(' ')[1]), headers, body });
+      this.responses.push({
+        status: Number(head[0]?.split(' ')[1]),
+        headers,
+        body,
+        framesBefore: this.frames.length,
+      });
       this.#buffer = this.#buffer.subarray(end + 4 + length);
     }
   }

@@ -29,6 +29,8 @@ describe('RTSP under load, bad input and authentication', () => {
       /packetization-mode=1;profile-level-id=42c0[0-9a-f]{2};sprop-parameter-sets=/,
     );
     await client.play(cam.url('/main'));
+    // No media before the answer to PLAY: the client must see its 200 first.
+    expect(client.responses.at(-1)?.framesBefore).toBe(0);
     await client.until(() => client.frames.some((f) => f.channel === 0), 'first RTP packet');
     const first = client.frames.find((f) => f.channel === 0)?.data ?? Buffer.alloc(0);
     expect(nalTypesInRtp(first)).toEqual(expect.arrayContaining([7, 8]));
@@ -74,16 +76,50 @@ describe('RTSP under load, bad input and authentication', () => {
     client.close();
   });
 
-  it('requires Digest credentials once set, and never logs the password', async () => {
-    const password = 'Nvr-Pass-31337';
+  it('applies new stream settings from desired state without restarting the daemon', async () => {
     const topic = (s: string) => `cam/v1/${cam.device.serial}/${s}`;
+    const pid = cam.daemon.child.pid;
+    const main = { width: 480, height: 270, fps: 15, bitrateKbps: 400 };
     const reported = observer.next(
-      (m) => m.topic === topic('state/reported') && m.json().version === 5,
+      (m) => m.topic === topic('state/reported') && m.json().version === 7,
       'reported',
     );
     await observer.client.publishAsync(
       topic('state/desired'),
-      JSON.stringify({ version: 5, state: { rtsp: { username: 'nvr', password } } }),
+      JSON.stringify({ version: 7, state: { stream: { main } } }),
+      { qos: 1 },
+    );
+    await reported;
+    await cam.daemon.waitForLog('stream settings changed: restarting the encoder');
+    // The old stream's parameters may still be cached for a moment; the new size shows once it runs.
+    let width = 0;
+    for (let attempt = 0; attempt < 10 && width !== 480; attempt += 1) {
+      const video = (await ffprobe(cam.url('/main'), 'tcp')).find((s) => s.codec_type === 'video');
+      width = video?.width ?? 0;
+    }
+    expect(width).toBe(480);
+    expect(cam.daemon.child.pid).toBe(pid);
+    expect(cam.daemon.child.exitCode).toBeNull();
+  });
+
+  it('reports an encoder crash as an error event', async () => {
+    // The newest ffmpeg: earlier tests restarted it.
+    const pidLine =
+      cam.daemon.stdout.lines.filter((l) => l.includes('"msg":"child process running"')).at(-1) ?? '';
+    const event = observer.next((m) => m.topic === `cam/v1/${cam.device.serial}/evt/error`, 'error event');
+    process.kill((JSON.parse(pidLine) as { pid: number }).pid, 'SIGKILL');
+    expect((await event).json()).toMatchObject({ code: 'capture_exited', signal: 'SIGKILL' });
+  });
+  it('requires Digest credentials once set, and never logs the password', async () => {
+    const password = 'Nvr-Pass-31337';
+    const topic = (s: string) => `cam/v1/${cam.device.serial}/${s}`;
+    const reported = observer.next(
+      (m) => m.topic === topic('state/reported') && m.json().version === 8,
+      'reported',
+    );
+    await observer.client.publishAsync(
+      topic('state/desired'),
+      JSON.stringify({ version: 8, state: { rtsp: { username: 'nvr', password } } }),
       { qos: 1 },
     );
     await reported;
@@ -103,24 +139,14 @@ describe('RTSP under load, bad input and authentication', () => {
     expect(cam.daemon.stdout.lines.join('\n')).not.toContain(password);
 
     const cleared = observer.next(
-      (m) => m.topic === topic('state/reported') && m.json().version === 6,
+      (m) => m.topic === topic('state/reported') && m.json().version === 9,
       'reported',
     );
     await observer.client.publishAsync(
       topic('state/desired'),
-      JSON.stringify({ version: 6, state: { rtsp: { enabled: true } } }),
+      JSON.stringify({ version: 9, state: { rtsp: { enabled: true } } }),
       { qos: 1 },
     );
     await cleared;
-  });
-
-  it('reports an encoder crash as an error event', async () => {
-    const pidLine = await cam.daemon.stdout.waitFor(
-      (l) => l.includes('"msg":"child process running"'),
-      'pid',
-    );
-    const event = observer.next((m) => m.topic === `cam/v1/${cam.device.serial}/evt/error`, 'error event');
-    process.kill((JSON.parse(pidLine) as { pid: number }).pid, 'SIGKILL');
-    expect((await event).json()).toMatchObject({ code: 'capture_exited', signal: 'SIGKILL' });
   });
 });
