@@ -6,7 +6,12 @@ const USAGE = `usage:
   ipcam-agent run --config <file>        run the daemon (on a camera)
   ipcam-agent sim [--data-dir <dir>] [--config <file>] [--broker-port <n>] [--ws-port <n>]
                   [--rtsp-port <n>] [--video <file>]
-                                         the whole product on a laptop`;
+                                         the whole product on a laptop
+  ipcam-agent token [--rights live,talk] [--ttl 300] [--data-dir <dir>]
+                                         a viewer token signed with the simulator's cloud key
+  ipcam-agent release --image <file> --version <v> --version-code <n> --url <https-url>
+                      [--key <pem>] [--model <m>] [--format tar|raucb|swu] [--job-id <id>] [--data-dir <dir>]
+                                         prints the signed firmware job document`;
 
 function port(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -47,6 +52,53 @@ async function main(argv: string[]): Promise<number> {
         wsPort: port(values['ws-port'], '--ws-port'),
         rtspPort: port(values['rtsp-port'], '--rtsp-port'),
         video: values.video,
+      });
+    }
+    case 'token': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          rights: { type: 'string', default: 'live' },
+          ttl: { type: 'string', default: '300' },
+          'data-dir': { type: 'string', default: './.ipcam-sim' },
+        },
+        strict: true,
+      });
+      const ttl = Number(values.ttl);
+      if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86400)
+        fail(`--ttl: expected seconds 1-86400, got ${JSON.stringify(values.ttl)}`);
+      const { tokenCommand } = await import('./cli/token.js');
+      return tokenCommand({ dataDir: values['data-dir'], rights: values.rights, ttlSeconds: ttl });
+    }
+    case 'release': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          image: { type: 'string' },
+          version: { type: 'string' },
+          'version-code': { type: 'string' },
+          url: { type: 'string' },
+          key: { type: 'string' },
+          model: { type: 'string' },
+          format: { type: 'string' },
+          'job-id': { type: 'string' },
+          'data-dir': { type: 'string', default: './.ipcam-sim' },
+        },
+        strict: true,
+      });
+      if (!values.image || !values.version || !values['version-code'] || !values.url)
+        fail('release: --image, --version, --version-code and --url are required');
+      const { releaseCommand } = await import('./cli/release.js');
+      return releaseCommand({
+        image: values.image,
+        version: values.version,
+        versionCode: values['version-code'],
+        url: values.url,
+        key: values.key,
+        dataDir: values['data-dir'],
+        model: values.model,
+        format: values.format,
+        jobId: values['job-id'],
       });
     }
     case undefined:

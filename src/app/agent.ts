@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { CommandRouter, type RecentRequests } from '../cloud/commands.js';
 import { EventPublisher } from '../cloud/events.js';
@@ -14,9 +15,15 @@ import { deviceIdOf, type Identity } from '../device/identity.js';
 import { buildInfo } from '../device/info.js';
 import { Capture } from '../media/capture.js';
 import { StreamHub } from '../media/hub.js';
+import { bootFirmware } from '../ota/firmware.js';
+import { createOtaService } from '../ota/wiring.js';
 import { RtspService } from '../rtsp/service.js';
 import { SecretStore } from '../storage/secret-store.js';
 import { loadStoreKey } from '../storage/store-key.js';
+import { UsedTokens } from '../webrtc/replay.js';
+import { WebrtcService } from '../webrtc/service.js';
+import type { Speaker } from '../webrtc/speaker.js';
+import { parsePublicKey } from '../webrtc/token.js';
 import type { AgentEvents } from './events.js';
 import { type ExitRequest, registerSystemCommands } from './system-commands.js';
 
@@ -29,6 +36,10 @@ export interface AgentContext {
   capabilities: readonly string[];
   /** Survives in-process restarts so a redelivered request is not run again after a simulated reboot. */
   recentRequests: RecentRequests;
+  /** Cloud keys trusted besides the configured ones (the simulator's own cloud). */
+  extraCloudKeys?: readonly KeyObject[];
+  /** The speaker for talk-back: ALSA on a camera, a file in the simulator. */
+  speaker?: (log: Logger) => Speaker | undefined;
 }
 
 export interface Agent {
@@ -41,6 +52,7 @@ export interface Agent {
   hubs: { main: StreamHub; sub: StreamHub };
   capture: Capture | undefined;
   rtsp: RtspService | undefined;
+  webrtc: WebrtcService | undefined;
   /** Resolves when a command asks the daemon to reboot or reset. */
   exitRequested: Promise<ExitRequest>;
 }
@@ -60,6 +72,8 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
     log.warn('no device secret configured; the secret store key is kept in a file');
   const store = new SecretStore(join(dataDir, 'secrets.enc'), key.key, ctx.secrets);
   await store.load();
+  // With the A/B directory installer this is the bootloader step: it decides which slot runs.
+  const firmware = await bootFirmware({ config: config.ota, dataDir, builtVersion: ctx.fwVersion, log });
 
   const bus = new EventBus<AgentEvents>(log.child({ module: 'bus' }));
   const topics = topicsFor(deviceId);
@@ -67,7 +81,7 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
     buildInfo({
       identity,
       model: config.device.model,
-      fwVersion: ctx.fwVersion,
+      fwVersion: firmware.version,
       capabilities: ctx.capabilities,
     });
 
@@ -75,7 +89,7 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
     config: config.cloud,
     deviceId,
     topics,
-    fwVersion: ctx.fwVersion,
+    fwVersion: firmware.version,
     store,
     bus,
     log,
@@ -132,10 +146,44 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
       })
     : undefined;
   const rtsp = capture ? new RtspService({ config: config.rtsp, hubs, settings, store, log }) : undefined;
+  const cloudKeys = [...config.webrtc.cloudKeys.map(parsePublicKey), ...(ctx.extraCloudKeys ?? [])];
+  const webrtc =
+    capture && config.webrtc.enabled
+      ? new WebrtcService({
+          config: config.webrtc,
+          deviceId,
+          link,
+          topics,
+          hub: hubs.main,
+          cloudKeys: () => cloudKeys,
+          usedTokens: new UsedTokens(join(dataDir, 'used-tokens.json')),
+          speaker: ctx.speaker?.(log),
+          settings,
+          log,
+        })
+      : undefined;
+  const ota = config.ota.enabled
+    ? createOtaService({
+        config: config.ota,
+        dataDir,
+        firmware,
+        model: identity.model ?? config.device.model,
+        link,
+        topics,
+        bus,
+        events,
+        mainHub: capture ? hubs.main : undefined,
+        privacyMode: () => state.settings.privacyMode,
+        maxPayloadBytes: config.cloud.maxPayloadBytes,
+        reboot: () => requestExit({ kind: 'reboot' }),
+        log,
+      })
+    : undefined;
   const reactions: Module = {
     name: 'settings-reactions',
     start: async () =>
       bus.on(reactions, 'settings.changed', async ({ changed }) => {
+        await webrtc?.apply(changed);
         await capture?.apply(changed);
         await rtsp?.apply(changed);
       }),
@@ -147,7 +195,9 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
   const modules: Module[] = [state, events, presence, commands, reactions];
   if (capture) modules.push(capture);
   if (rtsp) modules.push(rtsp);
+  if (webrtc) modules.push(webrtc);
+  if (ota) modules.push(ota);
   if (config.cloud.enabled) modules.push(link);
   const lifecycle = new Lifecycle(modules, log.child({ module: 'lifecycle' }));
-  return { deviceId, lifecycle, link, events, state, store, hubs, capture, rtsp, exitRequested };
+  return { deviceId, lifecycle, link, events, state, store, hubs, capture, rtsp, webrtc, exitRequested };
 }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { runDaemon } from '../app/daemon.js';
 import { loadConfigFile } from '../config/load.js';
 import { loadIdentity } from '../device/identity.js';
+import { AlsaSpeaker, FileSpeaker } from '../webrtc/speaker.js';
 import { makeLogger, packageVersion, stopSignal } from './common.js';
 
 /** `ipcam-agent run --config <file>`: the daemon on a camera. */
@@ -17,6 +18,12 @@ export async function runCommand(configPath: string): Promise<number> {
     secrets,
     capabilities: [],
     signal: stopSignal(log),
+    speaker: (logger) => {
+      const speaker = config.webrtc.speaker ?? { kind: 'alsa', device: 'default' };
+      if (speaker.kind === 'file') return new FileSpeaker(speaker.path, logger);
+      if (speaker.kind === 'alsa') return new AlsaSpeaker(speaker.device, config.media.ffmpegPath, logger);
+      return undefined;
+    },
     rebootInProcess: false,
     reboot: () =>
       new Promise((resolve) => {

@@ -1,9 +1,12 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runDaemon } from '../app/daemon.js';
 import { loadConfigFile, parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { ensureSimReleaseKey, trustedEntry } from '../ota/release.js';
 import { type EmbeddedBroker, isListening, startEmbeddedBroker } from '../sim/broker.js';
 import { ensureSimIdentity } from '../sim/identity.js';
+import { ensureSimKey, SIM_CLOUD_KEY } from '../sim/keys.js';
+import { FileSpeaker } from '../webrtc/speaker.js';
 import { makeLogger, packageVersion, stopSignal } from './common.js';
 
 export interface SimOptions {
@@ -36,6 +39,9 @@ export async function simCommand(options: SimOptions): Promise<number> {
     mqttPort = broker.mqttPort;
   }
   const { identity, path: identityFile } = await ensureSimIdentity(dataDir);
+  const cloudKey = await ensureSimKey(dataDir, SIM_CLOUD_KEY);
+  // The simulated camera trusts the key `ipcam-agent release` signs with by default.
+  const releaseKey = trustedEntry(await ensureSimReleaseKey(dataDir));
   const config: Config = parseConfig({
     ...base,
     dataDir,
@@ -49,6 +55,7 @@ export async function simCommand(options: SimOptions): Promise<number> {
         }
       : base.media,
     rtsp: { ...base.rtsp, host: HOST, port: options.rtspPort ?? base.rtsp.port },
+    ota: { ...base.ota, trustedKeys: [...base.ota.trustedKeys, releaseKey] },
     // The simulator is never under systemd.
     systemd: { notify: false },
   });
@@ -73,6 +80,8 @@ export async function simCommand(options: SimOptions): Promise<number> {
       secrets,
       capabilities: [],
       signal,
+      extraCloudKeys: [cloudKey.publicKey],
+      speaker: (log) => new FileSpeaker(join(dataDir, 'sim-speaker.ulaw'), log),
       rebootInProcess: true,
       reboot: async () => {},
       onStarted: (agent) => {

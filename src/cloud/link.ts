@@ -153,7 +153,10 @@ export class CloudLink implements Module {
       { state: 'online', fw: fwVersion, ts: Date.now() },
       { retain: true },
     );
-    const subscribed = filters.length > 0 ? client.subscribeAsync(filters, { qos: 1 }) : Promise.resolve([]);
+    // No Local (MQTT v5): topics such as webrtc/.../candidate carry both directions, and the device
+    // must not receive what it published itself.
+    const subscribed =
+      filters.length > 0 ? client.subscribeAsync(filters, { qos: 1, nl: true }) : Promise.resolve([]);
     Promise.all([births, subscribed])
       .then(() => this.#deps.bus.emit('cloud.connected', { at: Date.now() }))
       .catch((err: unknown) => this.#log.error({ err }, 'could not finish connecting'));

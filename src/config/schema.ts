@@ -1,6 +1,8 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import { MediaConfig } from '../media/config.js';
+import { OtaConfig } from '../ota/config.js';
 import { RtspConfig } from '../rtsp/config.js';
+import { WebrtcConfig } from '../webrtc/config.js';
 
 /**
  * The one configuration schema: validation, defaults and the TypeScript type all come from here.
@@ -84,6 +86,8 @@ export const ConfigSchema = T.Object(
     cloud: CloudConfig,
     media: MediaConfig,
     rtsp: RtspConfig,
+    webrtc: WebrtcConfig,
+    ota: OtaConfig,
     systemd: SystemdConfig,
     sim: SimConfig,
   },

@@ -13,6 +13,9 @@ export type ErrorCode =
   | 'store_corrupt'
   | 'aborted'
   | 'timeout'
+  | 'privacy_mode'
+  | 'busy'
+  | 'bad_offer'
   | 'internal';
 
 export class AgentError extends Error {

@@ -5,7 +5,7 @@ import { Supervisor } from '../core/supervisor.js';
 import type { Settings } from '../settings/schema.js';
 import { audioSpecificConfig, parseAdts } from './aac.js';
 import type { MediaConfig } from './config.js';
-import { ANALYSIS_FD, buildCaptureArgs, MAIN_FD, SUB_FD } from './ffmpeg-args.js';
+import { ANALYSIS_FD, buildCaptureArgs, MAIN_FD, PCMU_FD, SUB_FD } from './ffmpeg-args.js';
 import { NalType, nalType, splitAnnexB } from './h264.js';
 import type { StreamHub } from './hub.js';
 import { TsDemuxer } from './mpegts.js';
@@ -45,6 +45,7 @@ export class Capture implements Module {
   readonly #continuity = { main: new PtsContinuity(), sub: new PtsContinuity(), audio: new PtsContinuity() };
   #running = false;
   #stopping = false;
+  #pcmuSamples = 0;
 
   constructor(deps: CaptureDeps) {
     this.#deps = deps;
@@ -56,7 +57,7 @@ export class Capture implements Module {
         command: config.ffmpegPath,
         args: () => this.#args(),
         quitInput: 'q',
-        extraPipes: 3,
+        extraPipes: 4,
         restart: {
           initialMs: config.restart.initialMs,
           maxMs: config.restart.maxMs,
@@ -145,6 +146,31 @@ export class Capture implements Module {
     this.#demux(stdio[MAIN_FD], hubs.main, this.#continuity.main, true);
     this.#demux(stdio[SUB_FD], hubs.sub, this.#continuity.sub, false);
     this.#analysis(stdio[ANALYSIS_FD]);
+    this.#pcmu(stdio[PCMU_FD]);
+  }
+
+  /** 20 ms µ-law frames; the sample counter runs on across ffmpeg restarts, so timestamps never jump back. */
+  #pcmu(stream: Readable | null | undefined): void {
+    if (!stream) return;
+    const FRAME = 160;
+    let pending: Buffer = Buffer.alloc(0);
+    stream.on('data', (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      const at = Date.now();
+      while (pending.length >= FRAME) {
+        const frame = {
+          kind: 'audio' as const,
+          codec: 'pcmu' as const,
+          data: pending.subarray(0, FRAME),
+          pts: this.#pcmuSamples,
+          at,
+        };
+        this.#pcmuSamples += FRAME;
+        pending = pending.subarray(FRAME);
+        this.#deps.hubs.main.emit('pcmu', frame);
+      }
+    });
+    stream.on('error', (err) => this.#log.debug({ err }, 'pcmu pipe error'));
   }
 
   #demux(

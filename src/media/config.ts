@@ -14,11 +14,13 @@ export const MediaConfig = T.Object(
         T.Object(
           {
             kind: T.Literal('v4l2'),
-            device: T.String({ default: '/dev/video0' }),
+            // No defaults inside union members; the union's own default ({kind: 'test'}) is merged
+            // into a given object by TypeBox, which is harmless only because `kind` is always given.
+            device: T.String({ minLength: 1 }),
             inputFormat: T.Optional(T.String()),
-            width: T.Integer({ minimum: 160, default: 1920 }),
-            height: T.Integer({ minimum: 90, default: 1080 }),
-            fps: T.Integer({ minimum: 1, maximum: 60, default: 25 }),
+            width: T.Integer({ minimum: 160 }),
+            height: T.Integer({ minimum: 90 }),
+            fps: T.Integer({ minimum: 1, maximum: 60 }),
           },
           Strict,
         ),

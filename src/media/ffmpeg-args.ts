@@ -30,6 +30,8 @@ export interface CaptureArgs {
 export const MAIN_FD = 3;
 export const SUB_FD = 4;
 export const ANALYSIS_FD = 5;
+/** fd 6: the same audio as 8 kHz G.711 µ-law, for WebRTC viewers (PCMU) that cannot take AAC. */
+export const PCMU_FD = 6;
 
 // Moves across the picture in the first 8 s of every 30 s, so motion alarms happen on their own.
 const MOVING_OBJECT = "x='if(lt(mod(t,30),8),mod(t,30)/8*(W+w)-w,-w-10)':y='H/2-h/2'";
@@ -125,6 +127,22 @@ function audioEncoder(codec: AudioCodec, channels: number, sampleRate: number): 
     : [];
 }
 
+function pcmuOutput(audioStream: string): string[] {
+  return [
+    '-map',
+    audioStream,
+    '-c:a',
+    'pcm_mulaw',
+    '-ar',
+    '8000',
+    '-ac',
+    '1',
+    '-f',
+    'mulaw',
+    `pipe:${PCMU_FD}`,
+  ];
+}
+
 export function buildCaptureArgs(args: CaptureArgs): string[] {
   const { main, sub, analysis, audio, source } = args;
   const hasAudio = audio.codec !== 'none';
@@ -164,5 +182,6 @@ export function buildCaptureArgs(args: CaptureArgs): string[] {
     '-pix_fmt',
     'gray',
     `pipe:${ANALYSIS_FD}`,
+    ...(hasAudio ? pcmuOutput(audioStream) : []),
   ];
 }

@@ -5,6 +5,8 @@ import type { AudioFrame, AudioTrackInfo, StreamName, VideoAccessUnit, VideoTrac
 export interface HubEvents {
   video: [au: VideoAccessUnit];
   audio: [frame: AudioFrame];
+  /** The same sound as G.711 µ-law, 20 ms per frame, for WebRTC. */
+  pcmu: [frame: AudioFrame];
   /** Track parameters changed (first SPS, new resolution). */
   track: [];
 }

@@ -25,6 +25,7 @@ export async function startMediaDevice(
   options: {
     rtsp?: Record<string, unknown>;
     media?: Record<string, unknown>;
+    webrtc?: Record<string, unknown>;
     settings?: Record<string, unknown>;
   } = {},
 ): Promise<MediaDevice> {
@@ -34,6 +35,7 @@ export async function startMediaDevice(
       log: { level: 'debug' },
       media: { enabled: true, restart: { initialMs: 100, maxMs: 1000 }, ...options.media },
       rtsp: { host: '127.0.0.1', port: 0, ...options.rtsp },
+      webrtc: { speaker: { kind: 'none' }, ...options.webrtc },
     },
   );
   // The device's own state file, as a previous run with these settings would have left it.

@@ -121,7 +121,18 @@ describe('buildCaptureArgs', () => {
 
   it('writes main, sub and analysis to fds 3, 4 and 5 with keyframes every GOP', () => {
     const a = args();
-    expect(a.filter((x) => x.startsWith('pipe:'))).toEqual(['pipe:3', 'pipe:4', 'pipe:5']);
+    expect(a.filter((x) => x.startsWith('pipe:'))).toEqual(['pipe:3', 'pipe:4', 'pipe:5', 'pipe:6']);
+    expect(a.slice(a.indexOf('pcm_mulaw') - 1, a.indexOf('pipe:6') + 1)).toEqual([
+      '-c:a',
+      'pcm_mulaw',
+      '-ar',
+      '8000',
+      '-ac',
+      '1',
+      '-f',
+      'mulaw',
+      'pipe:6',
+    ]);
     expect(after(a, '-g')).toBe('50');
     expect(a).toContain('repeat-headers=1:aud=1');
     expect(a.join(' ')).toContain('[va]fps=5,scale=320:180,format=gray[vana]');

@@ -1,0 +1,84 @@
+import type { EventPublisher } from '../cloud/events.js';
+import type { CloudLink } from '../cloud/link.js';
+import type { Topics } from '../cloud/topics.js';
+import type { Logger } from '../core/logger.js';
+
+export type JobStatus = 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'REJECTED';
+
+export interface JobUpdate {
+  status: JobStatus;
+  statusDetails: Record<string, unknown>;
+}
+
+/**
+ * Sends `jobs/{jobId}/update` one at a time, in order. Progress percentages are coalesced (only the
+ * latest waiting one is sent) and dropped while offline: a stale percentage helps nobody. Phase
+ * changes are also raised as `evt/ota` events, which the outbox delivers even after an outage.
+ */
+export class JobReporter {
+  readonly #link: CloudLink;
+  readonly #topics: Topics;
+  readonly #events: EventPublisher;
+  readonly #log: Logger;
+  #chain: Promise<unknown> = Promise.resolve();
+  #latestProgress: { jobId: string; update: JobUpdate } | undefined;
+
+  constructor(deps: { link: CloudLink; topics: Topics; events: EventPublisher; log: Logger }) {
+    this.#link = deps.link;
+    this.#topics = deps.topics;
+    this.#events = deps.events;
+    this.#log = deps.log;
+  }
+
+  progress(jobId: string, update: JobUpdate): void {
+    const queued = this.#latestProgress !== undefined;
+    this.#latestProgress = { jobId, update };
+    if (queued) return;
+    void this.#enqueue(async () => {
+      const latest = this.#latestProgress;
+      this.#latestProgress = undefined;
+      if (latest && this.#link.connected) await this.#publish(latest.jobId, latest.update);
+    });
+  }
+
+  /** Resolves true once the broker acknowledged it; false when offline or the publish failed. */
+  send(jobId: string, update: JobUpdate): Promise<boolean> {
+    return this.#enqueue(() =>
+      this.#link.connected ? this.#publish(jobId, update) : Promise.resolve(false),
+    );
+  }
+
+  event(data: Record<string, unknown>): void {
+    this.#events
+      .raise('ota', data)
+      .catch((err: unknown) => this.#log.warn({ err }, 'could not raise ota event'));
+  }
+
+  /** Waits for what is queued, at most `ms`: a reboot should not hang on an unreachable broker. */
+  async idle(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#chain.catch(() => undefined),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.#chain.then(task, task);
+    this.#chain = next.catch(() => undefined);
+    return next;
+  }
+
+  async #publish(jobId: string, update: JobUpdate): Promise<boolean> {
+    try {
+      await this.#link.publish(this.#topics.jobUpdate(jobId), update);
+      return true;
+    } catch (err) {
+      this.#log.warn({ err, jobId }, 'could not publish job update');
+      return false;
+    }
+  }
+}

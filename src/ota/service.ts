@@ -1,0 +1,414 @@
+import type { KeyObject } from 'node:crypto';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AgentEvents } from '../app/events.js';
+import { parseBody } from '../cloud/commands.js';
+import type { CloudLink, IncomingMessage } from '../cloud/link.js';
+import type { Topics } from '../cloud/topics.js';
+import type { EventBus } from '../core/bus.js';
+import { errorMessage } from '../core/errors.js';
+import type { Module } from '../core/lifecycle.js';
+import type { Logger } from '../core/logger.js';
+import { acceptDocument } from './accept.js';
+import type { OtaConfig } from './config.js';
+import { type JobDocument, parseDocument, parseNotice, safeUrl } from './document.js';
+import { download } from './download.js';
+import { OtaError, type OtaReason, reasonOf } from './errors.js';
+import type { OtaPaths } from './firmware.js';
+import { sha256File } from './hash-file.js';
+import { type HealthCheck, waitHealthy } from './health.js';
+import type { Installer, RunningFirmware } from './installer.js';
+import { trustedKeys } from './keys.js';
+import type { JobReporter, JobUpdate } from './reporter.js';
+import { resumeAction } from './resume.js';
+import { checkFreeSpace } from './space.js';
+import { type FinalReport, type JobRecord, type OtaState, otaStateFile, type Phase } from './state.js';
+
+export interface OtaServiceDeps {
+  config: OtaConfig;
+  paths: OtaPaths;
+  firmware: RunningFirmware;
+  installer: Installer;
+  model: string;
+  link: CloudLink;
+  topics: Topics;
+  bus: EventBus<AgentEvents>;
+  reporter: JobReporter;
+  health: readonly HealthCheck[];
+  maxPayloadBytes: number;
+  /** Asks the daemon to reboot (in the simulator: to restart the agent, which boots the new slot). */
+  reboot: () => void;
+  log: Logger;
+}
+
+/**
+ * Firmware jobs (contract section 6): accepts one signed job at a time, downloads, verifies,
+ * installs into the inactive slot, reboots, and after the reboot keeps the new firmware only if it
+ * comes online in time. Every step is recorded before it is taken, so a restart at any moment
+ * resumes or rolls back instead of leaving the camera in between.
+ */
+export class OtaService implements Module {
+  readonly name = 'ota';
+  readonly #d: OtaServiceDeps;
+  readonly #log: Logger;
+  readonly #file;
+  #state: OtaState = { schemaVersion: 1, floorVersionCode: 0 };
+  #keys: Map<string, KeyObject> = new Map();
+  #abort = new AbortController();
+  #task: Promise<void> = Promise.resolve();
+  #intake: Promise<void> = Promise.resolve();
+  #started = false;
+
+  constructor(deps: OtaServiceDeps) {
+    this.#d = deps;
+    this.#log = deps.log.child({ module: 'ota' });
+    this.#file = otaStateFile(deps.paths.stateFile, this.#log);
+    deps.link.route(deps.topics.jobsNotify, (message) => this.#enqueueNotice(message));
+  }
+
+  async start(): Promise<void> {
+    const { config, firmware, bus } = this.#d;
+    this.#abort = new AbortController();
+    this.#keys = trustedKeys(config.trustedKeys);
+    this.#state = await this.#file.load();
+    this.#started = true;
+    this.#log.info(
+      {
+        version: firmware.version,
+        versionCode: firmware.versionCode,
+        slot: firmware.slot,
+        keys: this.#keys.size,
+      },
+      'firmware running',
+    );
+    bus.on(this, 'cloud.connected', () => this.#onConnected());
+    const job = this.#state.job;
+    if (job) this.#launch(() => this.#resume(job));
+    else this.#launch(() => this.#removeDownloads());
+  }
+
+  async stop(): Promise<void> {
+    this.#started = false;
+    this.#abort.abort();
+    this.#d.bus.removeListeners(this);
+    await this.#intake;
+    await this.#task;
+    await this.#d.reporter.idle(2000);
+  }
+
+  get floorVersionCode(): number {
+    return Math.max(this.#state.floorVersionCode, this.#d.config.minVersionCode);
+  }
+
+  #enqueueNotice(message: IncomingMessage): Promise<void> {
+    this.#intake = this.#intake
+      .then(() => this.#onNotice(message))
+      .catch((err: unknown) => {
+        this.#log.error({ err }, 'firmware job notification not handled');
+      });
+    return this.#intake;
+  }
+
+  async #onNotice(message: IncomingMessage): Promise<void> {
+    if (!this.#started) return;
+    let notice: { jobId: string; document: unknown };
+    try {
+      notice = parseNotice(parseBody(message.payload, this.#d.maxPayloadBytes));
+    } catch (err) {
+      this.#log.warn({ err: errorMessage(err) }, 'firmware job notification refused: no usable jobId');
+      this.#d.reporter.event({ status: 'REJECTED', reason: 'bad_request' });
+      return;
+    }
+    const { jobId } = notice;
+    const active = this.#state.job;
+    if (active?.jobId === jobId) {
+      this.#log.info({ jobId }, 'job already in progress; notification ignored');
+      this.#d.reporter.progress(jobId, phaseUpdate(active.phase));
+      return;
+    }
+    if (active) return this.#reject(jobId, 'busy', `job ${active.jobId} is in progress`);
+    if (this.#state.last?.jobId === jobId) {
+      this.#log.info({ jobId }, 'job already finished; its final status is sent again');
+      await this.#deliverLast(true);
+      return;
+    }
+    let document: JobDocument;
+    try {
+      document = acceptDocument(notice.document, {
+        model: this.#d.model,
+        runningVersionCode: this.#d.firmware.versionCode,
+        floorVersionCode: this.floorVersionCode,
+        format: this.#d.installer.format,
+        keys: this.#keys,
+      });
+      await this.#checkSpace(document);
+    } catch (err) {
+      return this.#reject(jobId, reasonOf(err), errorMessage(err));
+    }
+    const job: JobRecord = {
+      jobId,
+      document: notice.document,
+      phase: 'downloading',
+      from: { version: this.#d.firmware.version, versionCode: this.#d.firmware.versionCode },
+      acceptedAt: Date.now(),
+    };
+    this.#state.job = job;
+    await this.#save();
+    this.#log.info(
+      {
+        jobId,
+        version: document.version,
+        versionCode: document.versionCode,
+        url: safeUrl(document.artifact.url),
+      },
+      'firmware job accepted',
+    );
+    this.#launch(() => this.#run(job, document));
+  }
+
+  async #reject(jobId: string, reason: OtaReason, detail: string): Promise<void> {
+    this.#log.warn({ jobId, reason, detail }, 'firmware job rejected');
+    this.#d.reporter.event({ jobId, status: 'REJECTED', reason });
+    await this.#d.reporter.send(jobId, { status: 'REJECTED', statusDetails: { reason, detail } });
+  }
+
+  async #checkSpace(document: JobDocument): Promise<void> {
+    const { size } = document.artifact;
+    const have = await stat(this.#imagePath(document)).then(
+      (s) => Math.min(s.size, size),
+      () => 0,
+    );
+    await checkFreeSpace(
+      [{ path: this.#d.paths.downloadDir, bytes: size - have }, ...this.#d.installer.spaceNeeded(size)],
+      this.#d.config.reserveBytes,
+    );
+  }
+
+  #launch(task: () => Promise<void>): void {
+    this.#task = this.#task
+      .then(task)
+      .catch((err: unknown) => this.#log.error({ err }, 'firmware job task failed'));
+  }
+
+  async #resume(job: JobRecord): Promise<void> {
+    let document: JobDocument;
+    try {
+      document = parseDocument(job.document);
+    } catch (err) {
+      return this.#fail(job, 'invalid_document', `stored job unreadable: ${errorMessage(err)}`);
+    }
+    const action = resumeAction(job, document.versionCode, this.#d.firmware);
+    this.#log.info({ jobId: job.jobId, phase: job.phase, action: action.kind }, 'resuming firmware job');
+    switch (action.kind) {
+      case 'continue':
+        return this.#run(job, document, true);
+      case 'confirm':
+        return this.#confirm(job, document);
+      case 'reboot':
+        return this.#rebootNow(job);
+      case 'rolled-back':
+        this.#log.error({ jobId: job.jobId, cause: action.cause }, 'new firmware was rolled back');
+        return this.#finish(job, 'FAILED', {
+          phase: 'confirming',
+          reason: 'rolled_back',
+          cause: action.cause,
+          ...(job.failure ? { detail: job.failure.detail } : {}),
+        });
+      case 'rollback-failed':
+        return this.#finish(job, 'FAILED', {
+          phase: 'confirming',
+          reason: 'rollback_failed',
+          cause: job.failure?.reason ?? 'health_check_failed',
+        });
+    }
+  }
+
+  async #run(job: JobRecord, document: JobDocument, resumed = false): Promise<void> {
+    const signal = this.#abort.signal;
+    try {
+      if (job.phase === 'downloading' || job.phase === 'verifying') {
+        await this.#download(job, document, signal);
+      } else if (resumed) {
+        await this.#setPhase(job, 'verifying');
+        await this.#verify(document, await sha256File(this.#imagePath(document), document.artifact.size));
+      }
+      await this.#install(job, document, signal);
+    } catch (err) {
+      if (signal.aborted) {
+        this.#log.info(
+          { jobId: job.jobId, phase: job.phase },
+          'firmware job paused by stop; resumes at next start',
+        );
+        return;
+      }
+      await this.#fail(job, reasonOf(err), errorMessage(err));
+    }
+  }
+
+  async #download(job: JobRecord, document: JobDocument, signal: AbortSignal): Promise<void> {
+    const { config } = this.#d;
+    const { url, size } = document.artifact;
+    await this.#setPhase(job, 'downloading', { pct: 0 });
+    const ca = config.caFile ? await readFile(config.caFile) : undefined;
+    let reported = 0;
+    const result = await download({
+      url,
+      size,
+      file: this.#imagePath(document),
+      ca,
+      ...config.download,
+      signal,
+      onProgress: (received) => {
+        const pct = Math.floor((received * 100) / size);
+        if (pct - reported < config.progressStepPct && pct < 100) return;
+        reported = pct;
+        this.#d.reporter.progress(job.jobId, phaseUpdate('downloading', { pct }));
+      },
+      onRetry: ({ attempt, received, delayMs, err }) =>
+        this.#log.warn(
+          { jobId: job.jobId, attempt, received, delayMs, err: errorMessage(err) },
+          'download interrupted; resuming',
+        ),
+    });
+    if (result.resumedFrom > 0) {
+      this.#log.info(
+        { jobId: job.jobId, resumedFrom: result.resumedFrom },
+        'download resumed from a partial file',
+      );
+    }
+    await this.#setPhase(job, 'verifying');
+    await this.#verify(document, result.sha256);
+  }
+
+  async #verify(document: JobDocument, sha256: string): Promise<void> {
+    const { size } = (await stat(this.#imagePath(document))) as { size: number };
+    if (size !== document.artifact.size) {
+      throw new OtaError('size_mismatch', `image is ${size} bytes, the job says ${document.artifact.size}`);
+    }
+    if (sha256 !== document.artifact.sha256) {
+      throw new OtaError(
+        'sha256_mismatch',
+        `image sha256 ${sha256} is not the job's ${document.artifact.sha256}`,
+      );
+    }
+    this.#log.info({ sha256 }, 'image verified');
+  }
+
+  async #install(job: JobRecord, document: JobDocument, signal: AbortSignal): Promise<void> {
+    await this.#setPhase(job, 'installing');
+    await this.#d.installer.install(
+      this.#imagePath(document),
+      { version: document.version, versionCode: document.versionCode },
+      signal,
+      (pct) => this.#d.reporter.progress(job.jobId, phaseUpdate('installing', { pct })),
+    );
+    await this.#rebootNow(job);
+  }
+
+  async #rebootNow(job: JobRecord): Promise<void> {
+    job.bootId = this.#d.firmware.bootId;
+    await this.#setPhase(job, 'rebooting');
+    await this.#removeDownloads();
+    // Give the "rebooting" report a moment to leave; the reboot must not wait for a dead broker.
+    await this.#d.reporter.idle(3000);
+    this.#log.warn({ jobId: job.jobId }, 'firmware switched; rebooting into it');
+    this.#d.reboot();
+  }
+
+  async #confirm(job: JobRecord, document: JobDocument): Promise<void> {
+    const { config, installer } = this.#d;
+    await this.#setPhase(job, 'confirming');
+    this.#log.info({ jobId: job.jobId, timeoutMs: config.health.timeoutMs }, 'confirming new firmware');
+    const outcome = await waitHealthy(this.#d.health, config.health.timeoutMs, this.#abort.signal).catch(
+      () => undefined,
+    );
+    if (!outcome) return; // stopping: the next start confirms (or the boot counter falls back)
+    if (outcome.ok) {
+      await installer.markGood();
+      this.#state.floorVersionCode = Math.max(this.#state.floorVersionCode, document.versionCode);
+      this.#log.info({ jobId: job.jobId, version: document.version }, 'new firmware is healthy; kept');
+      return this.#finish(job, 'SUCCEEDED', { version: document.version, versionCode: document.versionCode });
+    }
+    const detail = `not healthy within ${config.health.timeoutMs} ms: ${outcome.failed.join(', ')}`;
+    this.#log.error({ jobId: job.jobId, failed: outcome.failed }, 'new firmware is unhealthy; rolling back');
+    job.failure = { reason: 'health_check_failed', detail };
+    job.bootId = this.#d.firmware.bootId;
+    await this.#setPhase(job, 'rolling_back');
+    await installer.markBad();
+    this.#d.reboot();
+  }
+
+  async #fail(job: JobRecord, reason: OtaReason, detail: string): Promise<void> {
+    this.#log.error({ jobId: job.jobId, phase: job.phase, reason, detail }, 'firmware job failed');
+    await this.#removeDownloads();
+    await this.#finish(job, 'FAILED', { phase: job.phase, reason, detail });
+  }
+
+  async #finish(
+    job: JobRecord,
+    status: FinalReport['status'],
+    statusDetails: Record<string, unknown>,
+  ): Promise<void> {
+    this.#state.job = undefined;
+    this.#state.last = { jobId: job.jobId, status, statusDetails, delivered: false };
+    await this.#save();
+    this.#d.reporter.event({
+      jobId: job.jobId,
+      status,
+      ...pick(statusDetails, ['reason', 'cause', 'version']),
+    });
+    await this.#deliverLast(false);
+  }
+
+  /** The final status is kept until the broker acknowledged it, across outages and reboots. */
+  async #deliverLast(again: boolean): Promise<void> {
+    const last = this.#state.last;
+    if (!last || (last.delivered && !again)) return;
+    const sent = await this.#d.reporter.send(last.jobId, {
+      status: last.status,
+      statusDetails: last.statusDetails,
+    });
+    if (sent && !last.delivered) {
+      last.delivered = true;
+      await this.#save();
+    }
+  }
+
+  #onConnected(): void {
+    const job = this.#state.job;
+    if (job) this.#d.reporter.progress(job.jobId, phaseUpdate(job.phase));
+    void this.#deliverLast(false).catch((err: unknown) =>
+      this.#log.warn({ err }, 'final job status not sent'),
+    );
+  }
+
+  async #setPhase(job: JobRecord, phase: Phase, extra: Record<string, unknown> = {}): Promise<void> {
+    job.phase = phase;
+    await this.#save();
+    this.#log.info({ jobId: job.jobId, phase }, 'firmware job phase');
+    this.#d.reporter.progress(job.jobId, phaseUpdate(phase, extra));
+    this.#d.reporter.event({ jobId: job.jobId, phase });
+  }
+
+  #imagePath(document: JobDocument): string {
+    return join(this.#d.paths.downloadDir, `${document.artifact.sha256}.part`);
+  }
+
+  async #removeDownloads(): Promise<void> {
+    const dir = this.#d.paths.downloadDir;
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.endsWith('.part'))) await rm(join(dir, name), { force: true });
+  }
+
+  #save(): Promise<void> {
+    return this.#file.save(this.#state);
+  }
+}
+
+function phaseUpdate(phase: Phase, extra: Record<string, unknown> = {}): JobUpdate {
+  return { status: 'IN_PROGRESS', statusDetails: { phase, ...extra } };
+}
+
+function pick(source: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => source[k] !== undefined).map((k) => [k, source[k]]));
+}

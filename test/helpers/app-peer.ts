@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from 'werift';
+import type { Observer, Seen } from './observer.js';
+
+/**
+ * The phone app's side of a live view, as the contract describes it: a werift peer that offers
+ * recvonly video and sendrecv audio, signals over MQTT, and collects what it receives.
+ */
+export class AppPeer {
+  readonly sessionId = `s${randomUUID().replaceAll('-', '')}`.slice(0, 24);
+  readonly pc: RTCPeerConnection;
+  readonly videoPackets: RtpPacket[] = [];
+  readonly audioPackets: RtpPacket[] = [];
+  readonly talkTrack = new MediaStreamTrack({ kind: 'audio' });
+  readonly #observer: Observer;
+  readonly #root: string;
+  #videoWaiters: (() => void)[] = [];
+  readonly #sent = new Set<string>();
+
+  constructor(observer: Observer, deviceId: string) {
+    this.#observer = observer;
+    this.#root = `cam/v1/${deviceId}/webrtc/${this.sessionId}`;
+    this.pc = new RTCPeerConnection({
+      iceServers: [],
+      codecs: {
+        video: [
+          new RTCRtpCodecParameters({
+            mimeType: 'video/H264',
+            clockRate: 90000,
+            rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
+            parameters: 'profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1',
+          }),
+        ],
+        audio: [
+          new RTCRtpCodecParameters({ mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, payloadType: 0 }),
+        ],
+      },
+    });
+    this.pc.addTransceiver('video', { direction: 'recvonly' });
+    this.pc.addTransceiver(this.talkTrack, { direction: 'sendrecv' });
+    this.pc.onTrack.subscribe((track) => {
+      track.onReceiveRtp.subscribe((rtp) => {
+        if (track.kind === 'video') {
+          this.videoPackets.push(rtp);
+          for (const wake of this.#videoWaiters.splice(0)) wake();
+        } else {
+          this.audioPackets.push(rtp);
+        }
+      });
+    });
+    this.pc.onIceCandidate.subscribe((candidate) => {
+      if (!candidate?.candidate) return;
+      this.#sent.add(candidate.candidate);
+      void observer.client.publishAsync(
+        `${this.#root}/candidate`,
+        JSON.stringify({
+          candidate: candidate.candidate,
+          sdpMid: candidate.sdpMid,
+          sdpMLineIndex: candidate.sdpMLineIndex,
+        }),
+        { qos: 1 },
+      );
+    });
+    observer.client.on('message', (topic, payload) => {
+      if (topic !== `${this.#root}/candidate`) return;
+      const body = JSON.parse(payload.toString()) as {
+        candidate: string;
+        sdpMid?: string;
+        sdpMLineIndex?: number;
+      };
+      // Both sides trickle on the same topic: skip the candidates this peer sent itself.
+      if (this.#sent.has(body.candidate)) return;
+      void this.pc.addIceCandidate(body).catch(() => undefined);
+    });
+  }
+
+  topic(kind: string): string {
+    return `${this.#root}/${kind}`;
+  }
+
+  /** Sends the offer with `token` and resolves with the device's answer message. */
+  async offer(token: string | undefined): Promise<Record<string, unknown>> {
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    const answered = this.#observer.next(
+      (m: Seen) => m.topic === this.topic('answer'),
+      `answer for ${this.sessionId}`,
+    );
+    await this.#observer.client.publishAsync(
+      this.topic('offer'),
+      JSON.stringify({ sdp: this.pc.localDescription?.sdp, ...(token === undefined ? {} : { token }) }),
+      { qos: 1 },
+    );
+    const answer = (await answered).json<Record<string, unknown>>();
+    if (typeof answer.sdp === 'string')
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+    return answer;
+  }
+
+  videoUntil(count: number, timeoutMs = 15000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`only ${this.videoPackets.length} video packets`)),
+        timeoutMs,
+      );
+      const check = () => {
+        if (this.videoPackets.length >= count) {
+          clearTimeout(timer);
+          resolve();
+        } else {
+          this.#videoWaiters.push(check);
+        }
+      };
+      check();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pc.close();
+  }
+}
+
+/** RFC 6184 depacketization written for the tests (single NAL, STAP-A, FU-A) into an Annex-B stream. */
+export function toAnnexB(packets: RtpPacket[]): Buffer {
+  const out: Buffer[] = [];
+  const start = Buffer.from([0, 0, 0, 1]);
+  let fu: Buffer[] = [];
+  for (const { payload } of packets) {
+    const type = (payload[0] ?? 0) & 0x1f;
+    if (type === 24) {
+      for (let at = 1; at + 2 <= payload.length; ) {
+        const size = payload.readUInt16BE(at);
+        out.push(start, payload.subarray(at + 2, at + 2 + size));
+        at += 2 + size;
+      }
+    } else if (type === 28) {
+      const header = payload[1] ?? 0;
+      if (header & 0x80) fu = [Buffer.from([((payload[0] ?? 0) & 0xe0) | (header & 0x1f)])];
+      fu.push(payload.subarray(2));
+      if (header & 0x40) {
+        out.push(start, Buffer.concat(fu));
+        fu = [];
+      }
+    } else {
+      out.push(start, payload);
+    }
+  }
+  return Buffer.concat(out);
+}
