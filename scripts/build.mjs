@@ -20,6 +20,7 @@ await build({
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
+  loader: { '.html': 'text' },
   define: { __IPCAM_AGENT_VERSION__: JSON.stringify(version) },
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
   banner: {

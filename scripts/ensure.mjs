@@ -26,6 +26,7 @@ const NEEDS = {
     'pkg:gstreamer1.0-plugins-good': 'gstreamer1.0-plugins-good',
     'pkg:gstreamer1.0-plugins-bad': 'gstreamer1.0-plugins-bad',
     'pkg:gstreamer1.0-libav': 'gstreamer1.0-libav',
+    chromium: 'chromium',
   },
 };
 

@@ -5,7 +5,7 @@ import { AgentError, errorMessage } from './core/errors.js';
 const USAGE = `usage:
   ipcam-agent run --config <file>        run the daemon (on a camera)
   ipcam-agent sim [--data-dir <dir>] [--config <file>] [--broker-port <n>] [--ws-port <n>]
-                  [--rtsp-port <n>] [--video <file>]
+                  [--rtsp-port <n>] [--console-port <n>] [--video <file>]
                                          the whole product on a laptop
   ipcam-agent token [--rights live,talk] [--ttl 300] [--data-dir <dir>]
                                          a viewer token signed with the simulator's cloud key
@@ -40,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
           'broker-port': { type: 'string' },
           'ws-port': { type: 'string' },
           'rtsp-port': { type: 'string' },
+          'console-port': { type: 'string' },
           video: { type: 'string' },
         },
         strict: true,
@@ -51,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
         brokerPort: port(values['broker-port'], '--broker-port'),
         wsPort: port(values['ws-port'], '--ws-port'),
         rtspPort: port(values['rtsp-port'], '--rtsp-port'),
+        consolePort: port(values['console-port'], '--console-port'),
         video: values.video,
       });
     }

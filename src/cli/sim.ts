@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { runDaemon } from '../app/daemon.js';
 import { loadConfigFile, parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { ConsoleServer } from '../console/server.js';
 import { ensureSimReleaseKey, trustedEntry } from '../ota/release.js';
 import { type EmbeddedBroker, isListening, startEmbeddedBroker } from '../sim/broker.js';
 import { ensureSimIdentity } from '../sim/identity.js';
@@ -15,6 +16,7 @@ export interface SimOptions {
   brokerPort?: number | undefined;
   wsPort?: number | undefined;
   rtspPort?: number | undefined;
+  consolePort?: number | undefined;
   /** Show this file (looped, in real time) instead of the test pattern. */
   video?: string | undefined;
 }
@@ -26,7 +28,7 @@ export async function simCommand(options: SimOptions): Promise<number> {
   const base = options.configPath ? await loadConfigFile(options.configPath) : parseConfig({});
   const dataDir = resolve(options.dataDir);
   const brokerPort = options.brokerPort ?? base.sim.brokerPort;
-  const wsPort = options.wsPort ?? base.sim.wsPort;
+  const wsListenPort = options.wsPort ?? base.sim.wsPort;
   const { log, secrets } = makeLogger(base.log.level);
   const signal = stopSignal(log);
 
@@ -35,7 +37,7 @@ export async function simCommand(options: SimOptions): Promise<number> {
   if (await isListening(HOST, brokerPort)) {
     log.info({ port: brokerPort }, 'a broker already listens; using it');
   } else {
-    broker = await startEmbeddedBroker(HOST, brokerPort, wsPort);
+    broker = await startEmbeddedBroker(HOST, brokerPort, wsListenPort);
     mqttPort = broker.mqttPort;
   }
   const { identity, path: identityFile } = await ensureSimIdentity(dataDir);
@@ -60,12 +62,23 @@ export async function simCommand(options: SimOptions): Promise<number> {
     systemd: { notify: false },
   });
 
+  const wsPort = broker?.wsPort ?? base.sim.wsPort;
+  const webConsole = new ConsoleServer({
+    host: HOST,
+    port: options.consolePort ?? base.sim.consolePort,
+    deviceId: identity.serial,
+    wsUrl: `ws://${HOST}:${wsPort}`,
+    cloudKey: cloudKey.privateKey,
+    log,
+  });
+  await webConsole.start();
   const lines = [
     'ipcam-agent simulator',
     `  device id      ${identity.serial}`,
     `  label code     ${identity.verificationCode}`,
     `  mqtt           mqtt://${HOST}:${mqttPort}${broker ? ' (embedded broker)' : ' (existing broker)'}`,
     ...(broker ? [`  mqtt over ws   ws://${HOST}:${broker.wsPort}`] : []),
+    `  console        http://${HOST}:${webConsole.port}/`,
     `  data dir       ${dataDir}`,
     `  watch it       mosquitto_sub -h ${HOST} -p ${mqttPort} -V mqttv5 -t 'cam/v1/#' -v`,
   ];
@@ -92,6 +105,7 @@ export async function simCommand(options: SimOptions): Promise<number> {
       },
     });
   } finally {
+    await webConsole.stop();
     await broker?.close();
   }
 }

@@ -75,6 +75,8 @@ export const SimConfig = Section({
   /** Embedded MQTT broker port, used only when nothing listens there already. 0 picks a free port. */
   brokerPort: T.Integer({ minimum: 0, maximum: 65535, default: 1883 }),
   wsPort: T.Integer({ minimum: 0, maximum: 65535, default: 8083 }),
+  /** The local web console (live view, settings, events). */
+  consolePort: T.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
 });
 
 export const ConfigSchema = T.Object(

@@ -1,0 +1,84 @@
+import { type KeyObject, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { Logger } from '../core/logger.js';
+import { type Right, signViewerToken } from '../webrtc/token.js';
+import page from './page.html';
+
+export interface ConsoleOptions {
+  host: string;
+  port: number;
+  deviceId: string;
+  /** The broker over WebSocket, as the browser reaches it. */
+  wsUrl: string;
+  cloudKey: KeyObject;
+  log: Logger;
+}
+
+/**
+ * The simulator's local console: one page that stands in for the phone app and the cloud on a laptop.
+ * It signs viewer tokens with the simulator's cloud key, which is why it exists only in `sim`.
+ */
+export class ConsoleServer {
+  readonly #options: ConsoleOptions;
+  #server: Server | undefined;
+  #port = 0;
+
+  constructor(options: ConsoleOptions) {
+    this.#options = options;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  async start(): Promise<void> {
+    const mqttBundle = await readFile(createRequire(import.meta.url).resolve('mqtt/dist/mqtt.min'));
+    const server = createServer((request, response) => {
+      const url = new URL(request.url ?? '/', 'http://console');
+      const send = (status: number, type: string, body: string | Buffer) => {
+        response.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+      };
+      switch (url.pathname) {
+        case '/':
+          return send(200, 'text/html; charset=utf-8', page);
+        case '/vendor/mqtt.min.js':
+          return send(200, 'text/javascript', mqttBundle);
+        case '/api/info':
+          return send(
+            200,
+            'application/json',
+            JSON.stringify({ deviceId: this.#options.deviceId, wsUrl: this.#options.wsUrl }),
+          );
+        case '/api/token': {
+          const rights = (url.searchParams.get('rights') ?? 'live')
+            .split(',')
+            .filter((r): r is Right => r === 'live' || r === 'talk');
+          const token = signViewerToken(
+            { sub: this.#options.deviceId, rights, ttlSeconds: 300 },
+            this.#options.cloudKey,
+          );
+          return send(200, 'text/plain', token);
+        }
+        case '/api/bind-token':
+          return send(200, 'text/plain', `bt-${randomUUID()}`);
+        default:
+          return send(404, 'text/plain', 'not found\n');
+      }
+    });
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#options.port, this.#options.host, () => resolve());
+    });
+    const address = server.address();
+    this.#port = typeof address === 'object' && address ? address.port : this.#options.port;
+    this.#options.log.info({ port: this.#port }, 'console listening');
+  }
+
+  async stop(): Promise<void> {
+    this.#server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+  }
+}

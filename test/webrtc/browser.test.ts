@@ -1,0 +1,88 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DaemonProcess } from '../helpers/daemon.js';
+
+describe('the console in a real browser', () => {
+  let sim: DaemonProcess;
+  let browser: Browser;
+  let consoleUrl: string;
+
+  beforeAll(async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sim-browser-'));
+    sim = new DaemonProcess([
+      'sim',
+      '--data-dir',
+      dataDir,
+      '--broker-port',
+      '0',
+      '--ws-port',
+      '0',
+      '--console-port',
+      '0',
+      '--rtsp-port',
+      '0',
+    ]);
+    const line = await sim.stdout.waitFor((l) => l.trim().startsWith('console'), 'console line');
+    consoleUrl = /http:\/\/\S+/.exec(line)?.[0] ?? '';
+    await sim.waitForLog('agent started');
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        // A fake microphone (a beep) and no permission prompt, for push-to-talk.
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        '--autoplay-policy=no-user-gesture-required',
+      ],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await sim?.kill();
+  });
+
+  it('plays the live view at the main size and push-to-talk reaches the camera speaker', async () => {
+    const page = await browser.newPage();
+    await page.goto(consoleUrl);
+    await page.waitForFunction(() => (window as unknown as { consoleReady?: boolean }).consoleReady === true);
+    await page.waitForSelector('#status.status-online');
+    await page.click('#live');
+    await page.waitForFunction(
+      () => (document.getElementById('video') as HTMLVideoElement).videoWidth > 0,
+      undefined,
+      { timeout: 20000 },
+    );
+    const size = await page.evaluate(() => {
+      const video = document.getElementById('video') as HTMLVideoElement;
+      return { width: video.videoWidth, height: video.videoHeight, t: video.currentTime };
+    });
+    expect(size).toMatchObject({ width: 1920, height: 1080 });
+    // Frames advance: the playback clock moves on.
+    await page.waitForFunction(
+      (t0) => (document.getElementById('video') as HTMLVideoElement).currentTime > t0 + 1,
+      size.t,
+      { timeout: 20000 },
+    );
+
+    await page.waitForSelector('#talk:not([disabled])');
+    // Before the button is held the microphone track is disabled: silence, if anything, reaches the speaker.
+    const audible = (line: string) =>
+      line.includes('"msg":"talk-back audio played"') && JSON.parse(line).levelDbfs > -40;
+    expect(sim.stdout.lines.some(audible)).toBe(false);
+    await page.hover('#talk');
+    await page.mouse.down();
+    const record = JSON.parse(await sim.stdout.waitFor(audible, 'audible talk-back', 20000));
+    await page.mouse.up();
+    expect(record.bytes).toBeGreaterThanOrEqual(8000);
+    await page.close();
+  });
+});
