@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
-    testTimeout: 30000,
+    testTimeout: 60000,
     hookTimeout: 30000,
     pool: 'forks',
     maxWorkers: 2,

@@ -85,6 +85,7 @@ export class AppPeer {
     const answered = this.#observer.next(
       (m: Seen) => m.topic === this.topic('answer'),
       `answer for ${this.sessionId}`,
+      30000,
     );
     await this.#observer.client.publishAsync(
       this.topic('offer'),
