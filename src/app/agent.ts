@@ -1,5 +1,9 @@
 import type { KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { AlarmService } from '../alarms/service.js';
+import { UploadQueue } from '../alarms/uploads.js';
 import { CommandRouter, type RecentRequests } from '../cloud/commands.js';
 import { EventPublisher } from '../cloud/events.js';
 import { CloudLink } from '../cloud/link.js';
@@ -8,6 +12,7 @@ import { StateSync } from '../cloud/state-sync.js';
 import { topicsFor } from '../cloud/topics.js';
 import type { Config } from '../config/schema.js';
 import { EventBus } from '../core/bus.js';
+import { AgentError } from '../core/errors.js';
 import { Lifecycle, type Module } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { SecretValues } from '../core/redact.js';
@@ -18,6 +23,7 @@ import { StreamHub } from '../media/hub.js';
 import { bootFirmware } from '../ota/firmware.js';
 import { createOtaService } from '../ota/wiring.js';
 import { RtspService } from '../rtsp/service.js';
+import { MediaStore } from '../storage/media-store.js';
 import { SecretStore } from '../storage/secret-store.js';
 import { loadStoreKey } from '../storage/store-key.js';
 import { UsedTokens } from '../webrtc/replay.js';
@@ -128,12 +134,24 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
 
   const hubs = { main: new StreamHub('main'), sub: new StreamHub('sub') };
   const settings = () => state.settings;
+  const mediaStore = new MediaStore({ dir: join(dataDir, 'media'), ...config.alarms.store, log });
+  const uploadCa = config.alarms.uploadCaFile ? await readFile(config.alarms.uploadCaFile) : undefined;
+  const uploads = new UploadQueue({
+    path: join(dataDir, 'uploads.json'),
+    store: mediaStore,
+    uploadUrl: () => state.settings.uploadUrl,
+    ca: () => uploadCa,
+    attempts: config.alarms.uploadAttempts,
+    log,
+  });
+  let alarms: AlarmService | undefined;
   const capture = config.media.enabled
     ? new Capture({
         config: config.media,
         hubs,
         settings,
         log,
+        onAnalysisFrame: (frame) => alarms?.analyse(frame),
         onCrash: (info) =>
           void events
             .raise('error', {
@@ -146,6 +164,27 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
       })
     : undefined;
   const rtsp = capture ? new RtspService({ config: config.rtsp, hubs, settings, store, log }) : undefined;
+  alarms =
+    capture && config.alarms.enabled
+      ? new AlarmService({
+          hub: hubs.main,
+          ffmpegPath: config.media.ffmpegPath,
+          events,
+          store: mediaStore,
+          uploads,
+          settings,
+          bus,
+          log,
+        })
+      : undefined;
+  commands.register<Record<string, never>>('snapshot', {
+    params: Type.Object({}, { additionalProperties: false }),
+    run: async () => {
+      if (state.settings.privacyMode) throw new AgentError('privacy_mode', 'the camera is in privacy mode');
+      if (!alarms) throw new AgentError('not_connected', 'this device has no camera stream');
+      return { result: await alarms.snapshotNow() };
+    },
+  });
   const cloudKeys = [...config.webrtc.cloudKeys.map(parsePublicKey), ...(ctx.extraCloudKeys ?? [])];
   const webrtc =
     capture && config.webrtc.enabled
@@ -193,6 +232,7 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
   // Listeners first, the connection last: whatever reacts to `cloud.connected` is ready when it fires.
   // Stopping runs backwards: offline is published first, then streams close, then capture stops.
   const modules: Module[] = [state, events, presence, commands, reactions];
+  if (alarms) modules.push(alarms);
   if (capture) modules.push(capture);
   if (rtsp) modules.push(rtsp);
   if (webrtc) modules.push(webrtc);

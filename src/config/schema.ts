@@ -1,4 +1,5 @@
 import { type Static, Type as T } from '@sinclair/typebox';
+import { AlarmsConfig } from '../alarms/config.js';
 import { MediaConfig } from '../media/config.js';
 import { OtaConfig } from '../ota/config.js';
 import { RtspConfig } from '../rtsp/config.js';
@@ -89,6 +90,7 @@ export const ConfigSchema = T.Object(
     media: MediaConfig,
     rtsp: RtspConfig,
     webrtc: WebrtcConfig,
+    alarms: AlarmsConfig,
     ota: OtaConfig,
     systemd: SystemdConfig,
     sim: SimConfig,

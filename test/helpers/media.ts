@@ -26,6 +26,7 @@ export async function startMediaDevice(
     rtsp?: Record<string, unknown>;
     media?: Record<string, unknown>;
     webrtc?: Record<string, unknown>;
+    alarms?: Record<string, unknown>;
     settings?: Record<string, unknown>;
   } = {},
 ): Promise<MediaDevice> {
@@ -36,6 +37,7 @@ export async function startMediaDevice(
       media: { enabled: true, restart: { initialMs: 100, maxMs: 1000 }, ...options.media },
       rtsp: { host: '127.0.0.1', port: 0, ...options.rtsp },
       webrtc: { speaker: { kind: 'none' }, ...options.webrtc },
+      alarms: { ...options.alarms },
     },
   );
   // The device's own state file, as a previous run with these settings would have left it.

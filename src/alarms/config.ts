@@ -1,0 +1,22 @@
+import { type Static, Type as T } from '@sinclair/typebox';
+
+export const AlarmsConfig = T.Object(
+  {
+    enabled: T.Boolean({ default: true }),
+    /** Local pictures and clips: a byte quota, a maximum age, and a free-space floor. */
+    store: T.Object(
+      {
+        quotaBytes: T.Integer({ minimum: 1048576, default: 256 * 1024 * 1024 }),
+        maxAgeSeconds: T.Integer({ minimum: 60, default: 7 * 24 * 3600 }),
+        freeSpaceFloorBytes: T.Integer({ minimum: 0, default: 64 * 1024 * 1024 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Extra CA (PEM file) for the upload host, besides the system's. */
+    uploadCaFile: T.Optional(T.String()),
+    uploadAttempts: T.Integer({ minimum: 1, maximum: 20, default: 5 }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export type AlarmsConfig = Static<typeof AlarmsConfig>;

@@ -1,0 +1,157 @@
+import type { Box } from './detector.js';
+
+/**
+ * Turns per-frame motion into alarm events with hysteresis: a start needs `startFrames` consecutive motion
+ * frames, an alarm ends `endAfterMs` after the last motion frame, and for `cooldownMs` after an end no new
+ * alarm starts. Time is the frames' timestamps (or `tick`), never a timer, so it is deterministic.
+ */
+export interface AlarmOptions {
+  startFrames: number;
+  endAfterMs: number;
+  cooldownMs: number;
+}
+
+export interface AlarmEvent {
+  type: 'start' | 'end';
+  /** When the machine decided: the frame (or tick) that confirmed the start or found the quiet gap. */
+  ts: number;
+  /** start: the first frame of the motion run; end: the last motion frame. */
+  motionTs: number;
+  /** Union of the boxes seen so far in this alarm. */
+  box: Box;
+  /** Highest score seen so far in this alarm. */
+  score: number;
+  /** end only: from the first to the last motion frame. */
+  durationMs?: number;
+}
+
+export type AlarmState = 'idle' | 'active' | 'cooldown';
+
+export interface MotionSample {
+  motion: boolean;
+  score: number;
+  box?: Box;
+}
+
+export const DEFAULT_ALARM: AlarmOptions = { startFrames: 3, endAfterMs: 5000, cooldownMs: 30000 };
+
+interface Run {
+  since: number;
+  frames: number;
+  box: Box | undefined;
+  score: number;
+}
+
+export class MotionAlarm {
+  readonly #onEvent: (event: AlarmEvent) => void;
+  #options: AlarmOptions;
+  #run: Run | undefined;
+  #active: (Run & { lastMotion: number }) | undefined;
+  #cooldownUntil = Number.NEGATIVE_INFINITY;
+  #now = Number.NEGATIVE_INFINITY;
+
+  constructor(onEvent: (event: AlarmEvent) => void, options: Partial<AlarmOptions> = {}) {
+    this.#onEvent = onEvent;
+    this.#options = { ...DEFAULT_ALARM, ...options };
+  }
+
+  configure(options: Partial<AlarmOptions>): void {
+    this.#options = { ...this.#options, ...options };
+  }
+
+  get options(): Readonly<AlarmOptions> {
+    return this.#options;
+  }
+
+  get state(): AlarmState {
+    if (this.#active) return 'active';
+    return this.#now < this.#cooldownUntil ? 'cooldown' : 'idle';
+  }
+
+  /** The alarm in progress: where it has been so far and its highest score. */
+  get current(): { since: number; box: Box; score: number } | undefined {
+    const a = this.#active;
+    return a ? { since: a.since, box: a.box ?? emptyBox(), score: a.score } : undefined;
+  }
+
+  push(ts: number, sample: MotionSample): void {
+    this.#now = ts;
+    const active = this.#active;
+    if (active) {
+      if (sample.motion) {
+        active.lastMotion = ts;
+        active.frames += 1;
+        active.box = union(active.box, sample.box);
+        active.score = Math.max(active.score, sample.score);
+      } else {
+        this.tick(ts);
+      }
+      return;
+    }
+    if (!sample.motion) {
+      this.#run = undefined;
+      return;
+    }
+    const run = this.#run ?? { since: ts, frames: 0, box: undefined, score: 0 };
+    run.frames += 1;
+    run.box = union(run.box, sample.box);
+    run.score = Math.max(run.score, sample.score);
+    this.#run = run;
+    // A run that reaches its count during cooldown keeps counting and starts as soon as cooldown is over.
+    if (run.frames >= this.#options.startFrames && ts >= this.#cooldownUntil) {
+      this.#run = undefined;
+      this.#active = { ...run, lastMotion: ts };
+      this.#emit({ type: 'start', ts, motionTs: run.since, box: run.box ?? emptyBox(), score: run.score });
+    }
+  }
+
+  /** Lets time pass without a frame (capture stalled): ends an alarm whose quiet gap is over. */
+  tick(ts: number): void {
+    this.#now = Math.max(this.#now, ts);
+    const active = this.#active;
+    if (active && ts - active.lastMotion >= this.#options.endAfterMs) this.#end(ts);
+  }
+
+  /** Ends an active alarm now (motion disabled, privacy mode) and forgets any run; cooldown still applies. */
+  stop(ts: number): void {
+    this.#now = Math.max(this.#now, ts);
+    if (this.#active) this.#end(ts);
+    this.#run = undefined;
+  }
+
+  #end(ts: number): void {
+    const active = this.#active;
+    if (!active) return;
+    this.#active = undefined;
+    this.#cooldownUntil = ts + this.#options.cooldownMs;
+    this.#emit({
+      type: 'end',
+      ts,
+      motionTs: active.lastMotion,
+      box: active.box ?? emptyBox(),
+      score: active.score,
+      durationMs: active.lastMotion - active.since,
+    });
+  }
+
+  #emit(event: AlarmEvent): void {
+    this.#onEvent(event);
+  }
+}
+
+function emptyBox(): Box {
+  return { x: 0, y: 0, w: 0, h: 0 };
+}
+
+export function union(a: Box | undefined, b: Box | undefined): Box | undefined {
+  if (!a) return b ? { ...b } : undefined;
+  if (!b) return a;
+  const x = Math.min(a.x, b.x);
+  const y = Math.min(a.y, b.y);
+  return {
+    x,
+    y,
+    w: Math.max(a.x + a.w, b.x + b.w) - x,
+    h: Math.max(a.y + a.h, b.y + b.h) - y,
+  };
+}

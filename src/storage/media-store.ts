@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../core/atomic-file.js';
+import { AgentError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+
+export type MediaKind = 'snapshots' | 'clips';
+
+export interface StoredMedia {
+  /** `snapshots/<name>`: also the object key for uploads. */
+  key: string;
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface MediaStoreOptions {
+  dir: string;
+  quotaBytes: number;
+  maxAgeSeconds: number;
+  /** Writing stops before the file system's free space would drop below this. */
+  freeSpaceFloorBytes: number;
+  log: Logger;
+}
+
+const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/**
+ * Alarm pictures and clips on the SD card or data directory. Files are written atomically (a power cut
+ * leaves no half-file to serve), kept under a byte quota and a maximum age with the oldest removed
+ * first, and never written when the disk is nearly full.
+ */
+export class MediaStore {
+  readonly #o: MediaStoreOptions;
+
+  constructor(options: MediaStoreOptions) {
+    this.#o = options;
+  }
+
+  async put(kind: MediaKind, name: string, data: Buffer): Promise<StoredMedia> {
+    if (!NAME.test(name))
+      throw new AgentError('bad_request', `not a media file name: ${JSON.stringify(name)}`);
+    const dir = join(this.#o.dir, kind);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await this.#makeRoom(data.length);
+    const fs = await statfs(dir);
+    if (fs.bavail * fs.bsize - data.length < this.#o.freeSpaceFloorBytes) {
+      throw new AgentError('internal', 'not enough free space for media');
+    }
+    const path = join(dir, name);
+    await writeFileAtomic(path, data, 0o600);
+    return {
+      key: `${kind}/${name}`,
+      path,
+      size: data.length,
+      sha256: createHash('sha256').update(data).digest('hex'),
+    };
+  }
+
+  /** Reads a stored file by key; undefined for unknown keys (including any attempt to leave the store). */
+  async get(key: string): Promise<Buffer | undefined> {
+    const [kind, name, ...rest] = key.split('/');
+    if (
+      rest.length > 0 ||
+      (kind !== 'snapshots' && kind !== 'clips') ||
+      !name ||
+      !NAME.test(name) ||
+      name.startsWith('.')
+    )
+      return undefined;
+    return readFile(join(this.#o.dir, kind, name)).catch(() => undefined);
+  }
+
+  async usage(): Promise<{ files: number; bytes: number }> {
+    const files = await this.#list();
+    return { files: files.length, bytes: files.reduce((sum, f) => sum + f.size, 0) };
+  }
+
+  /** Removes files past the maximum age, then the oldest until `incoming` more bytes fit the quota. */
+  async #makeRoom(incoming: number): Promise<void> {
+    const files = await this.#list();
+    const oldest = Date.now() - this.#o.maxAgeSeconds * 1000;
+    let total = files.reduce((sum, f) => sum + f.size, 0);
+    for (const file of files) {
+      if (file.mtimeMs >= oldest && total + incoming <= this.#o.quotaBytes) break;
+      await rm(file.path, { force: true });
+      total -= file.size;
+      this.#o.log.debug({ file: file.path }, 'media removed for quota or age');
+    }
+    if (incoming > this.#o.quotaBytes)
+      throw new AgentError('internal', 'media file larger than the whole quota');
+  }
+
+  async #list(): Promise<{ path: string; size: number; mtimeMs: number }[]> {
+    const out: { path: string; size: number; mtimeMs: number }[] = [];
+    for (const kind of ['snapshots', 'clips'] as const) {
+      const dir = join(this.#o.dir, kind);
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const name of names) {
+        // Leftover temp files of an interrupted write are never served and are cleaned here.
+        const path = join(dir, name);
+        const info = await stat(path).catch(() => undefined);
+        if (!info) continue;
+        if (name.startsWith('.')) {
+          await rm(path, { force: true });
+          continue;
+        }
+        out.push({ path, size: info.size, mtimeMs: info.mtimeMs });
+      }
+    }
+    return out.sort((a, b) => a.mtimeMs - b.mtimeMs);
+  }
+}

@@ -1,0 +1,150 @@
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpsSink } from '../helpers/https-sink.js';
+import { type MediaDevice, SMALL_STREAMS, startMediaDevice } from '../helpers/media.js';
+import { Mosquitto } from '../helpers/mosquitto.js';
+import { Observer, type Seen } from '../helpers/observer.js';
+import { makePki, type Pki } from '../helpers/pki.js';
+
+function jpegSize(jpeg: Buffer): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-f',
+        'image2pipe',
+        '-i',
+        'pipe:0',
+        '-show_entries',
+        'stream=codec_name,width,height',
+        '-of',
+        'csv=p=0',
+      ],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.once('close', () => resolve(out.trim()));
+    child.stdin.end(jpeg);
+  });
+}
+
+async function snapshotsOn(cam: MediaDevice): Promise<string[]> {
+  return readdir(join(cam.device.dataDir, 'media', 'snapshots')).catch(() => []);
+}
+
+describe('motion alarms with pictures', () => {
+  let pki: Pki;
+  let broker: Mosquitto;
+  let observer: Observer;
+  let sink: HttpsSink;
+  let cam: MediaDevice;
+  let version = 0;
+  const motionStart = (m: Seen) => m.topic.endsWith('/evt/motion') && m.json().phase === 'start';
+
+  const desire = async (state: Record<string, unknown>) => {
+    version += 1;
+    const topic = `cam/v1/${cam.device.serial}`;
+    const reported = observer.next(
+      (m) => m.topic === `${topic}/state/reported` && m.json().version === version,
+      `reported v${version}`,
+    );
+    await observer.client.publishAsync(`${topic}/state/desired`, JSON.stringify({ version, state }), {
+      qos: 1,
+    });
+    await reported;
+  };
+
+  beforeAll(async () => {
+    pki = await makePki('device');
+    sink = new HttpsSink();
+    await sink.start(pki);
+    broker = await Mosquitto.start();
+    observer = await Observer.connect(broker.url, ['cam/v1/#']);
+    // The simulator's object crosses the picture in the first 8 s after the encoder starts.
+    cam = await startMediaDevice(broker.url, {
+      settings: { uploadUrl: `https://127.0.0.1:${sink.port}/up/{key}`, motion: { cooldownSeconds: 0 } },
+      alarms: { uploadCaFile: pki.caCert },
+    });
+  });
+  afterAll(async () => {
+    await cam.daemon.kill();
+    await observer.close();
+    await broker.stop();
+    await sink.stop();
+  });
+
+  it('raises a motion start with a main-size JPEG that is stored and uploaded over HTTPS, then an end', async () => {
+    const start = await observer.waitFor(motionStart, 'motion start', 30000);
+    const body = start.json<{
+      alarmId: string;
+      score: number;
+      box: { w: number };
+      snapshot: { key: string; sha256: string; size: number; width: number; height: number };
+    }>();
+    expect(body.snapshot).toMatchObject({
+      width: SMALL_STREAMS.main.width,
+      height: SMALL_STREAMS.main.height,
+    });
+    expect(body.box.w).toBeGreaterThan(0);
+    await sink.until(() => sink.received.some((r) => r.sha256 === body.snapshot.sha256), 'the upload');
+    const upload = sink.received.find((r) => r.sha256 === body.snapshot.sha256);
+    expect(upload?.path).toBe(`/up/${encodeURIComponent(body.snapshot.key)}`);
+    expect(upload?.contentType).toBe('image/jpeg');
+    expect(upload?.body.length).toBe(body.snapshot.size);
+    expect(await jpegSize(upload?.body ?? Buffer.alloc(0))).toBe(
+      `mjpeg,${SMALL_STREAMS.main.width},${SMALL_STREAMS.main.height}`,
+    );
+    const end = await observer.waitFor(
+      (m) => m.topic.endsWith('/evt/motion') && m.json().phase === 'end',
+      'motion end',
+      30000,
+    );
+    expect(end.json()).toMatchObject({ alarmId: body.alarmId });
+    expect(end.json<{ durationMs: number }>().durationMs).toBeGreaterThan(0);
+
+    // On demand, through the `snapshot` command.
+    const answer = await observer.request(`cam/v1/${cam.device.serial}/cmd/snapshot`, {});
+    expect(answer).toMatchObject({
+      ok: true,
+      result: { width: SMALL_STREAMS.main.width, height: SMALL_STREAMS.main.height },
+    });
+    const { key, sha256 } = answer.result as { key: string; sha256: string };
+    expect(await snapshotsOn(cam)).toContain(key.split('/')[1]);
+    await sink.until(() => sink.received.some((r) => r.sha256 === sha256), 'the on-demand upload');
+  });
+
+  it('takes no picture at all while alarm pictures are off, but still reports the motion', async () => {
+    const before = await snapshotsOn(cam);
+    const uploadsBefore = sink.received.length;
+    await desire({ alarmNotifications: false });
+    // A new encoder start makes the object cross again.
+    const next = observer.next(motionStart, 'motion start without picture', 40000);
+    await desire({ stream: { main: { ...SMALL_STREAMS.main, bitrateKbps: 500 } } });
+    const event = (await next).json();
+    expect(event).not.toHaveProperty('snapshot');
+    expect(await snapshotsOn(cam)).toEqual(before);
+    expect(sink.received.length).toBe(uploadsBefore);
+    await desire({ alarmNotifications: true });
+  });
+
+  it('stops capture and analysis in privacy mode and refuses snapshots', async () => {
+    await desire({ privacyMode: true });
+    await cam.daemon.waitForLog('privacy mode on: capture stopped');
+    const before = await snapshotsOn(cam);
+    const answer = await observer.request(`cam/v1/${cam.device.serial}/cmd/snapshot`, {});
+    expect(answer).toMatchObject({ ok: false, error: { code: 'privacy_mode' } });
+    expect(await snapshotsOn(cam)).toEqual(before);
+    expect(cam.daemon.stdout.lines.filter((l) => l.includes('"msg":"child process running"')).length).toBe(
+      cam.daemon.stdout.lines.filter((l) => l.includes('"msg":"child process exited"')).length,
+    );
+  });
+});
