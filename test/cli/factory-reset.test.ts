@@ -1,0 +1,100 @@
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DaemonProcess } from '../helpers/daemon.js';
+import { SMALL_STREAMS } from '../helpers/media.js';
+import { Mosquitto } from '../helpers/mosquitto.js';
+import { Observer } from '../helpers/observer.js';
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await walk(path)));
+    else out.push(path);
+  }
+  return out;
+}
+
+describe('factory reset', () => {
+  let broker: Mosquitto;
+  let observer: Observer;
+
+  beforeAll(async () => {
+    broker = await Mosquitto.start();
+    observer = await Observer.connect(broker.url, ['cam/v1/#']);
+  });
+  afterAll(async () => {
+    await observer.close();
+    await broker.stop();
+  });
+
+  it('leaves no credential, key, picture or state of the owner on disk', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'reset-'));
+    await writeFile(
+      join(dataDir, 'state.json'),
+      JSON.stringify({ schemaVersion: 1, desiredVersion: 0, settings: { stream: SMALL_STREAMS } }),
+    );
+    const sim = new DaemonProcess([
+      'sim',
+      '--data-dir',
+      dataDir,
+      '--broker-port',
+      String(broker.port),
+      '--console-port',
+      '0',
+      '--rtsp-port',
+      '0',
+    ]);
+    const idLine = await sim.stdout.waitFor((l) => l.trim().startsWith('device id'), 'device id');
+    const serial = idLine.trim().split(/\s+/).at(-1) ?? '';
+    const t = (s: string) => `cam/v1/${serial}/${s}`;
+    await observer.waitFor((m) => m.topic === t('status') && m.json().state === 'online', 'online');
+
+    // The owner's data: an RTSP password, a picture, a used viewer token.
+    const password = 'Owner-Secret-4242';
+    const reported = observer.next(
+      (m) => m.topic === t('state/reported') && m.json().version === 1,
+      'reported',
+    );
+    await observer.client.publishAsync(
+      t('state/desired'),
+      JSON.stringify({ version: 1, state: { rtsp: { username: 'me', password }, name: 'Kitchen' } }),
+      { qos: 1 },
+    );
+    await reported;
+    let shot: Record<string, unknown> = { ok: false };
+    for (let attempt = 0; attempt < 20 && shot.ok !== true; attempt += 1)
+      shot = await observer.request(t('cmd/snapshot'), {});
+    expect(shot.ok).toBe(true);
+    const before = await walk(dataDir);
+    expect(before.some((p) => p.includes('/media/snapshots/'))).toBe(true);
+
+    const rebirth = observer.next(
+      (m) => m.topic === t('state/reported') && m.json().version === 0,
+      'fresh state after reset',
+      30000,
+    );
+    expect(await observer.request(t('cmd/factoryReset'), {})).toMatchObject({ ok: true });
+    expect(
+      (await rebirth).json<{ state: { name: string; rtsp: { passwordSet: boolean } } }>().state,
+    ).toMatchObject({
+      name: 'Camera',
+      rtsp: { passwordSet: false },
+    });
+    const after = await walk(dataDir);
+    expect(after.filter((p) => p.includes('/media/'))).toEqual([]);
+    expect(after.some((p) => p.endsWith('used-tokens.json'))).toBe(false);
+    for (const path of after) {
+      const text = await readFile(path, 'latin1');
+      expect(text, path).not.toContain(password);
+      expect(text, path).not.toContain('Kitchen');
+    }
+    // The factory's files stay: the identity on the label and the simulator's own keys.
+    expect(after.filter((p) => p.includes('/factory/')).sort()).toEqual(
+      before.filter((p) => p.includes('/factory/')).sort(),
+    );
+    expect(await sim.kill()).toEqual({ code: 0, signal: null });
+  });
+});
