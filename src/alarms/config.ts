@@ -15,6 +15,14 @@ export const AlarmsConfig = T.Object(
     /** Extra CA (PEM file) for the upload host, besides the system's. */
     uploadCaFile: T.Optional(T.String()),
     uploadAttempts: T.Integer({ minimum: 1, maximum: 20, default: 5 }),
+    /** Event clips: seconds kept before the trigger, and the longest clip after it. */
+    clip: T.Object(
+      {
+        preRollSeconds: T.Integer({ minimum: 0, maximum: 30, default: 5 }),
+        maxSeconds: T.Integer({ minimum: 1, maximum: 300, default: 30 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false, default: {} },
 );

@@ -13,6 +13,7 @@ import { MotionEngine, type MotionSettings } from '../motion/engine.js';
 import type { NightTransition } from '../motion/night.js';
 import type { Settings } from '../settings/schema.js';
 import type { MediaStore, StoredMedia } from '../storage/media-store.js';
+import { ClipRecorder, muxClip } from './clip.js';
 import type { UploadQueue } from './uploads.js';
 
 export interface AlarmServiceDeps {
@@ -26,6 +27,7 @@ export interface AlarmServiceDeps {
   log: Logger;
   /** IR-cut and IR LEDs follow day/night (hardware issue); logged until then. */
   onNight?: (transition: NightTransition) => void;
+  clip: { preRollSeconds: number; maxSeconds: number };
 }
 
 export interface PictureRef {
@@ -48,6 +50,7 @@ export class AlarmService implements Module {
   #engine: MotionEngine | undefined;
   #alarmId: string | undefined;
   #lastTs = 0;
+  #clips: ClipRecorder | undefined;
 
   constructor(deps: AlarmServiceDeps) {
     this.#deps = deps;
@@ -57,6 +60,8 @@ export class AlarmService implements Module {
   async start(): Promise<void> {
     await this.#deps.uploads.load();
     const settings = this.#deps.settings();
+    this.#clips = new ClipRecorder(this.#deps.hub, this.#deps.clip);
+    this.#clips.attach();
     this.#engine = new MotionEngine({
       motion: motionSettings(settings),
       nightMode: settings.nightMode,
@@ -67,7 +72,11 @@ export class AlarmService implements Module {
       },
     });
     this.#deps.bus.on(this, 'settings.changed', ({ settings: next, changed }) => {
-      if (changed.includes('motion') || changed.includes('nightMode')) {
+      if (changed.includes('privacyMode') && next.privacyMode) {
+        // Nothing recorded or analysed from now on; an alarm in progress ends here.
+        this.#clips?.cancel();
+        this.#engine?.configure({ motion: { ...motionSettings(next), enabled: false } }, this.#lastTs);
+      } else if (changed.some((key) => key === 'motion' || key === 'nightMode' || key === 'privacyMode')) {
         this.#engine?.configure({ motion: motionSettings(next), nightMode: next.nightMode }, this.#lastTs);
       }
     });
@@ -76,6 +85,7 @@ export class AlarmService implements Module {
 
   async stop(): Promise<void> {
     this.#deps.bus.removeListeners(this);
+    this.#clips?.detach();
     this.#engine = undefined;
   }
 
@@ -100,6 +110,7 @@ export class AlarmService implements Module {
         this.#alarmId = alarmId;
         let snapshot: PictureRef | undefined;
         if (settings().alarmNotifications) {
+          this.#clips?.begin();
           snapshot = await this.#picture(alarmId).catch((err: unknown) => {
             this.#log.warn({ err }, 'alarm snapshot failed');
             return undefined;
@@ -112,16 +123,37 @@ export class AlarmService implements Module {
           ...(snapshot ? { snapshot } : {}),
         });
       } else {
+        const alarmId = this.#alarmId ?? randomUUID();
+        this.#alarmId = undefined;
+        const units = this.#clips?.finish() ?? [];
+        // Alarm pictures switched off during the alarm: the recording is dropped, not stored.
+        const clip =
+          units.length > 0 && settings().alarmNotifications ? await this.#clip(alarmId, units) : undefined;
         await events.raise('motion', {
           phase: 'end',
-          alarmId: this.#alarmId,
+          alarmId,
           ...common,
           durationMs: event.durationMs,
+          ...(clip ? { clip } : {}),
         });
-        this.#alarmId = undefined;
       }
     } catch (err) {
       this.#log.error({ err: errorMessage(err) }, 'alarm could not be raised');
+    }
+  }
+
+  async #clip(
+    alarmId: string,
+    units: Parameters<typeof muxClip>[0],
+  ): Promise<Omit<StoredMedia, 'path'> | undefined> {
+    try {
+      const mp4 = await muxClip(units, this.#deps.settings().stream.main.fps, this.#deps.ffmpegPath);
+      const stored = await this.#deps.store.put('clips', `${alarmId}.mp4`, mp4);
+      await this.#deps.uploads.add(stored.key, 'video/mp4');
+      return { key: stored.key, sha256: stored.sha256, size: stored.size };
+    } catch (err) {
+      this.#log.warn({ err }, 'event clip failed');
+      return undefined;
     }
   }
 

@@ -175,6 +175,7 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
           settings,
           bus,
           log,
+          clip: config.alarms.clip,
         })
       : undefined;
   commands.register<Record<string, never>>('snapshot', {

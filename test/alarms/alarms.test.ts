@@ -9,31 +9,32 @@ import { Observer, type Seen } from '../helpers/observer.js';
 import { makePki, type Pki } from '../helpers/pki.js';
 
 function jpegSize(jpeg: Buffer): Promise<string> {
+  return probe(jpeg, 'image2pipe');
+}
+
+/** codec,width,height of the first stream ffprobe finds in `data`. */
+function probe(data: Buffer, format: string): Promise<string> {
+  const args = [
+    '-v',
+    'error',
+    '-f',
+    format,
+    '-i',
+    'pipe:0',
+    '-show_entries',
+    'stream=codec_name,width,height',
+    '-of',
+    'csv=p=0',
+  ];
   return new Promise((resolve) => {
-    const child = spawn(
-      'ffprobe',
-      [
-        '-v',
-        'error',
-        '-f',
-        'image2pipe',
-        '-i',
-        'pipe:0',
-        '-show_entries',
-        'stream=codec_name,width,height',
-        '-of',
-        'csv=p=0',
-      ],
-      {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      },
-    );
+    const child = spawn('ffprobe', args, { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
     });
     child.once('close', () => resolve(out.trim()));
-    child.stdin.end(jpeg);
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(data);
   });
 }
 
@@ -110,6 +111,14 @@ describe('motion alarms with pictures', () => {
     );
     expect(end.json()).toMatchObject({ alarmId: body.alarmId });
     expect(end.json<{ durationMs: number }>().durationMs).toBeGreaterThan(0);
+    // The event clip: pre-roll plus the alarm, as MP4, uploaded like the picture.
+    const clip = end.json<{ clip: { key: string; sha256: string } }>().clip;
+    expect(clip.key).toBe(`clips/${body.alarmId}.mp4`);
+    await sink.until(() => sink.received.some((r) => r.sha256 === clip.sha256), 'the clip upload');
+    const clipBody = sink.received.find((r) => r.sha256 === clip.sha256)?.body ?? Buffer.alloc(0);
+    expect(await probe(clipBody, 'mov,mp4,m4a,3gp,3g2,mj2')).toBe(
+      `h264,${SMALL_STREAMS.main.width},${SMALL_STREAMS.main.height}`,
+    );
 
     // On demand, through the `snapshot` command.
     const answer = await observer.request(`cam/v1/${cam.device.serial}/cmd/snapshot`, {});
@@ -143,8 +152,14 @@ describe('motion alarms with pictures', () => {
     const answer = await observer.request(`cam/v1/${cam.device.serial}/cmd/snapshot`, {});
     expect(answer).toMatchObject({ ok: false, error: { code: 'privacy_mode' } });
     expect(await snapshotsOn(cam)).toEqual(before);
-    expect(cam.daemon.stdout.lines.filter((l) => l.includes('"msg":"child process running"')).length).toBe(
-      cam.daemon.stdout.lines.filter((l) => l.includes('"msg":"child process exited"')).length,
+    // The capture ffmpeg is gone: nothing is recorded or analysed.
+    const pidLine =
+      cam.daemon.stdout.lines.filter((l) => l.includes('"msg":"child process running"')).at(-1) ?? '{}';
+    const pid = (JSON.parse(pidLine) as { pid: number }).pid;
+    await cam.daemon.stdout.waitFor(
+      (l) => l.includes('"msg":"child process exited"') && l.includes('"level":20'),
+      'ffmpeg stopped',
     );
+    expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
   });
 });

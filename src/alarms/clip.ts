@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import { AgentError } from '../core/errors.js';
+import type { StreamHub } from '../media/hub.js';
+import type { VideoAccessUnit } from '../media/types.js';
+
+const START_CODE = Buffer.from([0, 0, 0, 1]);
+
+export interface ClipOptions {
+  preRollSeconds: number;
+  maxSeconds: number;
+}
+
+/**
+ * Keeps the last seconds of the encoded main stream in memory (whole GOPs, so a clip starts on a
+ * keyframe) and, during an alarm, everything until it ends: the event clip with its pre-roll. Memory
+ * is bounded by `preRollSeconds + maxSeconds` of stream. Nothing here runs unless alarm pictures are on.
+ */
+export class ClipRecorder {
+  readonly #hub: StreamHub;
+  readonly #options: ClipOptions;
+  #ring: VideoAccessUnit[] = [];
+  #recording: VideoAccessUnit[] | undefined;
+  readonly #onVideo = (au: VideoAccessUnit) => this.#push(au);
+
+  constructor(hub: StreamHub, options: ClipOptions) {
+    this.#hub = hub;
+    this.#options = options;
+  }
+
+  attach(): void {
+    this.#hub.on('video', this.#onVideo);
+  }
+
+  detach(): void {
+    this.#hub.off('video', this.#onVideo);
+    this.#ring = [];
+    this.#recording = undefined;
+  }
+
+  get recording(): boolean {
+    return this.#recording !== undefined;
+  }
+
+  begin(): void {
+    this.#recording = [...this.#ring];
+  }
+
+  /** Ends the recording and returns its access units (empty when nothing was recording). */
+  finish(): VideoAccessUnit[] {
+    const units = this.#recording ?? [];
+    this.#recording = undefined;
+    return units;
+  }
+
+  /** Drops a recording without muxing it (alarm pictures turned off mid-alarm, privacy mode). */
+  cancel(): void {
+    this.#recording = undefined;
+  }
+
+  #push(au: VideoAccessUnit): void {
+    this.#ring.push(au);
+    // Trim whole GOPs from the front while the second GOP alone still covers the pre-roll.
+    const horizon = au.pts - this.#options.preRollSeconds * 90000;
+    for (;;) {
+      const next = this.#ring.findIndex((unit, i) => i > 0 && unit.keyframe);
+      if (next <= 0 || (this.#ring[next] as VideoAccessUnit).pts > horizon) break;
+      this.#ring = this.#ring.slice(next);
+    }
+    if (this.#recording) {
+      this.#recording.push(au);
+      const first = this.#recording[0];
+      if (first && au.pts - first.pts > (this.#options.preRollSeconds + this.#options.maxSeconds) * 90000) {
+        this.#recording.shift();
+      }
+    }
+  }
+}
+
+/** Muxes access units into a fragmented MP4 (written to a pipe, so no seek is needed). */
+export function muxClip(units: VideoAccessUnit[], fps: number, ffmpegPath: string): Promise<Buffer> {
+  const start = units.findIndex((u) => u.keyframe);
+  if (start < 0) return Promise.reject(new AgentError('internal', 'no keyframe to start a clip'));
+  const stream = Buffer.concat(
+    units.slice(start).flatMap((au) => au.nalus.flatMap((nalu) => [START_CODE, nalu])),
+  );
+  const args = [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'h264',
+    '-framerate',
+    String(fps),
+    '-i',
+    'pipe:0',
+    '-c',
+    'copy',
+    '-movflags',
+    'frag_keyframe+empty_moov+default_base_moof',
+    '-f',
+    'mp4',
+    'pipe:1',
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.stdin.on('error', () => undefined);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const mp4 = Buffer.concat(out);
+      if (code === 0 && mp4.length > 0) resolve(mp4);
+      else
+        reject(
+          new AgentError('internal', `clip mux failed (ffmpeg ${code}): ${stderr.trim().slice(0, 200)}`),
+        );
+    });
+    child.stdin.end(stream);
+  });
+}
