@@ -23,6 +23,7 @@ import { StreamHub } from '../media/hub.js';
 import { bootFirmware } from '../ota/firmware.js';
 import { createOtaService } from '../ota/wiring.js';
 import { RtspService } from '../rtsp/service.js';
+import { ICE_CREDENTIALS_STORE } from '../settings/schema.js';
 import { MediaStore } from '../storage/media-store.js';
 import { SecretStore } from '../storage/secret-store.js';
 import { loadStoreKey } from '../storage/store-key.js';
@@ -196,6 +197,14 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
           topics,
           hub: hubs.main,
           cloudKeys: () => cloudKeys,
+          iceServers: () => {
+            const credentials = JSON.parse(store.get(ICE_CREDENTIALS_STORE) ?? '[]') as (string | null)[];
+            const fromCloud = state.settings.iceServers.map((server, i) => {
+              const credential = credentials[i];
+              return typeof credential === 'string' ? { ...server, credential } : server;
+            });
+            return [...config.webrtc.iceServers, ...fromCloud];
+          },
           usedTokens: new UsedTokens(join(dataDir, 'used-tokens.json')),
           speaker: ctx.speaker?.(log),
           settings,

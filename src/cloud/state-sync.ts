@@ -5,7 +5,7 @@ import { AgentError, errorCode, errorMessage } from '../core/errors.js';
 import type { Module } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { mergeDesired, type Rejection } from '../settings/apply.js';
-import { SECRET_SETTINGS, type Settings, SettingsShape } from '../settings/schema.js';
+import { ICE_CREDENTIALS_STORE, SECRET_SETTINGS, type Settings, SettingsShape } from '../settings/schema.js';
 import type { SecretStore } from '../storage/secret-store.js';
 import { StateFile } from '../storage/state-file.js';
 import { parseBody } from './commands.js';
@@ -133,6 +133,14 @@ export class StateSync implements Module {
         delete section[field];
       }
     }
+    const ice = out.iceServers as { credential?: string }[] | undefined;
+    if (ice?.some((server) => server.credential !== undefined)) {
+      await this.#deps.store.set(
+        ICE_CREDENTIALS_STORE,
+        JSON.stringify(ice.map((server) => server.credential ?? null)),
+      );
+      for (const server of ice) delete server.credential;
+    }
     return out as Settings;
   }
 
@@ -168,6 +176,11 @@ function reportable(settings: Settings, store: SecretStore): Record<string, unkn
     const section = out[key] as Record<string, unknown> | undefined;
     if (section) section[`${field}Set`] = store.has(storeName);
   }
+  const credentials = JSON.parse(store.get(ICE_CREDENTIALS_STORE) ?? '[]') as (string | null)[];
+  out.iceServers = settings.iceServers.map((server, i) => ({
+    ...server,
+    credentialSet: typeof credentials[i] === 'string',
+  }));
   return out;
 }
 

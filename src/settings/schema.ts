@@ -65,6 +65,24 @@ export const SettingsShape = {
   ),
   timezone: T.String({ minLength: 1, maxLength: 64, default: 'UTC' }),
   name: T.String({ minLength: 1, maxLength: 64, default: 'Camera' }),
+  /**
+   * STUN/TURN servers for live view, from the cloud (added to the configured ones). TURN credentials
+   * are moved into the secret store on arrival, like the RTSP password.
+   */
+  iceServers: T.Array(
+    T.Object(
+      {
+        urls: T.Array(T.String({ pattern: '^(stun|stuns|turn|turns):', maxLength: 256 }), {
+          minItems: 1,
+          maxItems: 4,
+        }),
+        username: T.Optional(T.String({ maxLength: 256 })),
+        credential: T.Optional(T.String({ maxLength: 256 })),
+      },
+      Strict,
+    ),
+    { maxItems: 4, default: [] },
+  ),
   /** Presigned HTTPS URL for alarm pictures (contract section 3). */
   uploadUrl: T.Optional(T.String({ pattern: '^https://', maxLength: 2048 })),
 } satisfies Record<string, TSchema>;
@@ -75,3 +93,6 @@ export type SettingKey = keyof typeof SettingsShape;
 
 /** Settings paths whose values are secrets: kept in the secret store, not in state.json or `reported`. */
 export const SECRET_SETTINGS = [{ key: 'rtsp', field: 'password', storeName: 'rtsp.password' }] as const;
+
+/** Where the TURN credentials of `iceServers` are kept, index for index, as a JSON array. */
+export const ICE_CREDENTIALS_STORE = 'webrtc.iceCredentials';

@@ -20,6 +20,8 @@ export interface WebrtcDeps {
   topics: Topics;
   hub: StreamHub;
   cloudKeys: () => readonly KeyObject[];
+  /** Configured ICE servers plus those from desired state, with their credentials from the store. */
+  iceServers: () => WebrtcConfig['iceServers'];
   usedTokens: UsedTokens;
   speaker: Speaker | undefined;
   settings: () => Settings;
@@ -119,7 +121,7 @@ export class WebrtcService implements Module {
         id: sessionId,
         werift: await this.#werift,
         hub: this.#deps.hub,
-        config,
+        config: { ...config, iceServers: this.#deps.iceServers() },
         talk,
         speaker: this.#deps.speaker,
         sendCandidate: (candidate) => void this.#publish(sessionId, 'candidate', candidate),

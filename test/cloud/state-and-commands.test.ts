@@ -100,6 +100,25 @@ describe('desired/reported state and commands', () => {
     expect(await readFile(join(device.dataDir, 'secrets.enc'), 'utf8')).not.toContain('Rtsp-Pass-9911');
   });
 
+  it('keeps TURN credentials from desired state in the secret store only', async () => {
+    const v12 = observer.next(reportedWith(12), 'reported v12');
+    const iceServers = [
+      { urls: ['turn:turn.example.net:3478'], username: 'cam', credential: 'Turn-Cred-777' },
+    ];
+    await observer.client.publishAsync(
+      topic('state/desired'),
+      JSON.stringify({ version: 12, state: { iceServers } }),
+      { qos: 1 },
+    );
+    const reported = await v12;
+    expect(reported.payload.toString()).not.toContain('Turn-Cred-777');
+    expect(reported.json<{ state: { iceServers: unknown[] } }>().state.iceServers).toEqual([
+      { urls: ['turn:turn.example.net:3478'], username: 'cam', credentialSet: true },
+    ]);
+    expect(await readFile(join(device.dataDir, 'state.json'), 'utf8')).not.toContain('Turn-Cred-777');
+    expect(daemon.stdout.lines.join('\n')).not.toContain('Turn-Cred-777');
+  });
+
   it('answers a command on its response topic with the request correlation data', async () => {
     const response = await observer.request(topic('cmd/getInfo'), {}, 'corr-42');
     expect(response).toMatchObject({ ok: true, result: { serial: device.serial, fw: '1.4.2' } });
