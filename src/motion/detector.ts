@@ -56,6 +56,8 @@ export interface DetectorOptions {
 
 /** Levels: the smallest noise (mean absolute deviation) a cell is assumed to have. */
 const NOISE_FLOOR = 2;
+/** A light change under this many levels is not weighed: it is left to the background's adaptation. */
+const STEADY_LEVELS = 1;
 /** Starting noise estimate, counted as one sample while learning. */
 const NOISE_START = 4;
 /** A light shift above this is folded into the background at once instead of being adapted to slowly. */
@@ -104,8 +106,10 @@ export class MotionDetector {
   #unsure = new Uint8Array(0);
   #changed = new Uint8Array(0);
   #rows = new Uint8Array(0);
-  #mask = new Uint8Array(0);
+  #mask: Uint8Array = new Uint8Array(0);
   #maskCells = 0;
+  #changedInMask = 0;
+  readonly #floorByLevel = new Float32Array(256);
 
   #learnt = 0;
   #lastTs: number | undefined;
@@ -166,7 +170,9 @@ export class MotionDetector {
       return { motion: false, score: 0, brightness, learning: true };
     }
     const fit = this.#light.fit(this.#cur, this.#bg);
-    const verdict = this.#weigh(fit);
+    this.#levelNoise(fit.noise);
+    // Under a level of light change nothing can tell, nor does it matter: skip the weighing.
+    const verdict = fit.shift < STEADY_LEVELS ? 'refused' : this.#weigh(fit);
     if (verdict === 'switched' && fit.shift > JUMP_LEVELS) {
       // Lights switched: carry the background over to the new light rather than replacing it with this
       // frame, which would leave a ghost wherever something was passing.
@@ -175,8 +181,8 @@ export class MotionDetector {
     }
     const changed =
       verdict === 'refused'
-        ? this.#compare(0, 0, false, dt, fit.noise)
-        : this.#compare(fit.slope, fit.offset, fit.shift > DRIFT_LEVELS, dt, fit.noise);
+        ? this.#compare(0, 0, false, dt)
+        : this.#compare(fit.slope, fit.offset, fit.shift > DRIFT_LEVELS, dt);
     if (changed > REBASE_FRACTION * this.#cur.length) {
       // Most of the view changed in a way no light change explains (camera moved, IR-cut switched
       // unannounced): nothing to compare against any more.
@@ -246,10 +252,11 @@ export class MotionDetector {
    * is refused. A fit that explains clearly more is a change of light; a tie is harmless either way.
    */
   #weigh(fit: LightFit): Verdict {
-    const { slope, offset, noise } = fit;
+    const { slope, offset } = fit;
     const cur = this.#cur;
     const bg = this.#bg;
     const dev = this.#dev;
+    const floor = this.#floorByLevel;
     const k = this.#params.thresholdK;
     let plain = 0;
     let lit = 0;
@@ -257,7 +264,9 @@ export class MotionDetector {
     for (let i = 0; i < cur.length; i += WEIGH_STRIDE) {
       const b = bg[i] as number;
       const c = cur[i] as number;
-      const limit = k * noiseOf(dev[i] as number, noise[lightGroup(b)] as number);
+      const noise = dev[i] as number;
+      const least = floor[b | 0] as number;
+      const limit = k * (noise > least ? noise : least);
       if (Math.abs(c - b) > limit) plain += 1;
       if (litDiff(b, c, slope, offset, 0) > limit) lit += 1;
       sampled += 1;
@@ -287,7 +296,8 @@ export class MotionDetector {
       let p = b + light.toneChange(b);
       p = p < 0 ? 0 : p > 255 ? 255 : p;
       bg[i] = p;
-      unsure[i] = Math.abs(c - p) > limit * noiseOf(dev[i] as number, 0) ? 1 : 0;
+      const noise = dev[i] as number;
+      unsure[i] = Math.abs(c - p) > limit * (noise > NOISE_FLOOR ? noise : NOISE_FLOOR) ? 1 : 0;
       still[i] = 0;
     }
   }
@@ -299,7 +309,9 @@ export class MotionDetector {
    * left alone, so an object cannot teach the model to ignore it; but a changed cell that stays still for
    * `stillSeconds` is taken as the new background.
    */
-  #compare(slope: number, offset: number, absorb: boolean, dt: number, levelNoise: Float32Array): number {
+  #compare(slope: number, offset: number, absorb: boolean, dt: number): number {
+    const steady = slope === 0 && offset === 0;
+    const floor = this.#floorByLevel;
     const cur = this.#cur;
     const prev = this.#prev;
     const bg = this.#bg;
@@ -314,12 +326,14 @@ export class MotionDetector {
     const aFg = 1 - Math.exp(-dt / this.#tau.fg);
     const aDev = 1 - Math.exp(-dt / this.#tau.dev);
     let count = 0;
+    let inMask = 0;
     for (let i = 0; i < cur.length; i += 1) {
       const b = bg[i] as number;
       const c = cur[i] as number;
       const noise = dev[i] as number;
-      const limit = k * noiseOf(noise, levelNoise[lightGroup(b)] as number);
-      const d = litDiff(b, c, slope, offset);
+      const least = floor[b | 0] as number;
+      const limit = k * (noise > least ? noise : least);
+      const d = steady ? (c > b ? c - b : b - c) : litDiff(b, c, slope, offset);
       const base = absorb ? litBackground(b, c, slope, offset) : b;
       if (d <= limit) {
         changed[i] = 0;
@@ -338,15 +352,32 @@ export class MotionDetector {
         unsure[i] = 0;
         bg[i] = c;
       } else {
-        changed[i] = unsure[i] === 1 ? 0 : (mask[i] as number);
+        const counts = unsure[i] === 1 ? 0 : (mask[i] as number);
+        changed[i] = counts;
+        inMask += counts;
         still[i] = held;
         bg[i] = base + aFg * (c - base);
       }
     }
+    this.#changedInMask = inMask;
     return count;
   }
 
+  /**
+   * Per background level, the least noise a cell is taken to have: what the whole frame shows at that
+   * brightness right now (noise grows as light falls and gain rises, faster than a per-cell average
+   * follows), and never below the floor. A 256-entry table so the per-cell loops index it directly.
+   */
+  #levelNoise(byGroup: Float32Array): void {
+    const table = this.#floorByLevel;
+    for (let level = 0; level < 256; level += 1) {
+      const n = byGroup[lightGroup(level)] as number;
+      table[level] = n > NOISE_FLOOR ? n : NOISE_FLOOR;
+    }
+  }
+
   #result(brightness: number): FrameResult {
+    if (this.#changedInMask === 0) return { motion: false, score: 0, brightness };
     const grid = this.#grid;
     const blobs = majority(this.#changed, this.#mask, grid, this.#rows, this.#blobs);
     const score = this.#maskCells > 0 ? blobs.count / this.#maskCells : 0;
@@ -364,13 +395,4 @@ export class MotionDetector {
     }
     return result;
   }
-}
-
-/**
- * A cell's noise: its own history, but never below what the whole frame shows at its brightness right
- * now (noise grows as light falls and gain rises, faster than a per-cell average follows), nor the floor.
- */
-function noiseOf(cell: number, level: number): number {
-  const n = cell > level ? cell : level;
-  return n > NOISE_FLOOR ? n : NOISE_FLOOR;
 }
