@@ -22,6 +22,8 @@ export class AppPeer {
     this.#root = `cam/v1/${deviceId}/webrtc/${this.sessionId}`;
     this.pc = new RTCPeerConnection({
       iceServers: [],
+      // One transport for both m-lines, as browsers do; werift 0.24 otherwise leaves the unused one open.
+      bundlePolicy: 'max-bundle',
       codecs: {
         video: [
           new RTCRtpCodecParameters({
@@ -61,18 +63,20 @@ export class AppPeer {
         { qos: 1 },
       );
     });
-    observer.client.on('message', (topic, payload) => {
-      if (topic !== `${this.#root}/candidate`) return;
-      const body = JSON.parse(payload.toString()) as {
-        candidate: string;
-        sdpMid?: string;
-        sdpMLineIndex?: number;
-      };
-      // Both sides trickle on the same topic: skip the candidates this peer sent itself.
-      if (this.#sent.has(body.candidate)) return;
-      void this.pc.addIceCandidate(body).catch(() => undefined);
-    });
+    observer.client.on('message', this.#onMessage);
   }
+
+  readonly #onMessage = (topic: string, payload: Buffer): void => {
+    if (topic !== `${this.#root}/candidate`) return;
+    const body = JSON.parse(payload.toString()) as {
+      candidate: string;
+      sdpMid?: string;
+      sdpMLineIndex?: number;
+    };
+    // Both sides trickle on the same topic: skip the candidates this peer sent itself.
+    if (this.#sent.has(body.candidate)) return;
+    void this.pc.addIceCandidate(body).catch(() => undefined);
+  };
 
   topic(kind: string): string {
     return `${this.#root}/${kind}`;
@@ -117,6 +121,7 @@ export class AppPeer {
   }
 
   async close(): Promise<void> {
+    this.#observer.client.off('message', this.#onMessage);
     await this.pc.close();
   }
 }
