@@ -44,6 +44,8 @@ function run(command, args) {
 
 function has(binary) {
   if (binary.startsWith('pkg:')) {
+    // dpkg-query's own format syntax, not a template string.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query format
     const status = spawnSync('dpkg-query', ['-W', '-f=${Status}', binary.slice(4)], { encoding: 'utf8' });
     return status.status === 0 && status.stdout.includes('install ok installed');
   }

@@ -4,15 +4,21 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { MediaStore } from '../../src/storage/media-store.js';
-import { ROOT } from '../helpers/daemon.js';
 import { captureLog, useTempDir } from '../core/fixtures.js';
+import { ROOT } from '../helpers/daemon.js';
 
 describe('MediaStore', () => {
   const tempDir = useTempDir('media-store');
 
   it('never passes its byte quota: the oldest files go first', async () => {
     const dir = await tempDir();
-    const store = new MediaStore({ dir, quotaBytes: 10_000, maxAgeSeconds: 3600, freeSpaceFloorBytes: 0, log: captureLog().log });
+    const store = new MediaStore({
+      dir,
+      quotaBytes: 10_000,
+      maxAgeSeconds: 3600,
+      freeSpaceFloorBytes: 0,
+      log: captureLog().log,
+    });
     const keys: string[] = [];
     for (let i = 0; i < 30; i += 1) {
       keys.push((await store.put('snapshots', `s${i}.jpg`, Buffer.alloc(1500, i))).key);
@@ -25,14 +31,26 @@ describe('MediaStore', () => {
 
   it('refuses a write that would cross the free-space floor', async () => {
     const dir = await tempDir();
-    const store = new MediaStore({ dir, quotaBytes: 1e9, maxAgeSeconds: 3600, freeSpaceFloorBytes: Number.MAX_SAFE_INTEGER, log: captureLog().log });
+    const store = new MediaStore({
+      dir,
+      quotaBytes: 1e9,
+      maxAgeSeconds: 3600,
+      freeSpaceFloorBytes: Number.MAX_SAFE_INTEGER,
+      log: captureLog().log,
+    });
     await expect(store.put('clips', 'c.mp4', Buffer.alloc(10))).rejects.toThrow(/free space/);
     expect(await readdir(join(dir, 'clips'))).toEqual([]);
   });
 
   it('serves nothing outside the store and no half-written file after a kill mid-write', async () => {
     const dir = await tempDir();
-    const store = new MediaStore({ dir, quotaBytes: 1e9, maxAgeSeconds: 3600, freeSpaceFloorBytes: 0, log: captureLog().log });
+    const store = new MediaStore({
+      dir,
+      quotaBytes: 1e9,
+      maxAgeSeconds: 3600,
+      freeSpaceFloorBytes: 0,
+      log: captureLog().log,
+    });
     expect(await store.get('../secrets.enc')).toBeUndefined();
     expect(await store.get('snapshots/../../x')).toBeUndefined();
 
@@ -43,7 +61,10 @@ describe('MediaStore', () => {
       const store = new MediaStore({ dir: ${JSON.stringify(dir)}, quotaBytes: 1e9, maxAgeSeconds: 3600, freeSpaceFloorBytes: 0, log });
       for (let i = 0; ; i += 1) { await store.put('clips', 'c' + i + '.mp4', Buffer.alloc(4 * 1024 * 1024, i % 250)); console.log(i); }
     `;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const lines = createInterface({ input: child.stdout });
     await new Promise<void>((resolve) => lines.on('line', (line) => Number(line) >= 3 && resolve()));
     const closed = new Promise((resolve) => child.once('close', resolve));
