@@ -27,6 +27,11 @@ const NEEDS = {
     'pkg:gstreamer1.0-plugins-bad': 'gstreamer1.0-plugins-bad',
     'pkg:gstreamer1.0-libav': 'gstreamer1.0-libav',
     chromium: 'chromium',
+    hostapd: 'hostapd',
+    dnsmasq: 'dnsmasq',
+    wpa_supplicant: 'wpasupplicant',
+    'espeak-ng': 'espeak-ng',
+    ip: 'iproute2',
   },
 };
 

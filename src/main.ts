@@ -11,7 +11,9 @@ const USAGE = `usage:
                                          a viewer token signed with the simulator's cloud key
   ipcam-agent release --image <file> --version <v> --version-code <n> --url <https-url>
                       [--key <pem>] [--model <m>] [--format tar|raucb|swu] [--job-id <id>] [--data-dir <dir>]
-                                         prints the signed firmware job document`;
+                                         prints the signed firmware job document
+  ipcam-agent label [--identity <file>] [--out label.png] [--model <m>] [--data-dir <dir>]
+                                         prints the label QR payload and writes it as a PNG`;
 
 function port(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -101,6 +103,25 @@ async function main(argv: string[]): Promise<number> {
         model: values.model,
         format: values.format,
         jobId: values['job-id'],
+      });
+    }
+    case 'label': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          identity: { type: 'string' },
+          out: { type: 'string', default: 'label.png' },
+          model: { type: 'string' },
+          'data-dir': { type: 'string', default: './.ipcam-sim' },
+        },
+        strict: true,
+      });
+      const { labelCommand } = await import('./cli/label.js');
+      return labelCommand({
+        identityFile: values.identity,
+        dataDir: values['data-dir'],
+        out: values.out,
+        model: values.model,
       });
     }
     case undefined:

@@ -1,0 +1,101 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../../core/logger.js';
+import type { PromptName } from './prompts.js';
+
+export interface Voice {
+  /** Resolves when the prompt has been played (or dropped because the voice stopped). */
+  say(prompt: PromptName): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Where the sound goes: an ALSA device on a camera; numbered WAV files in the simulator. */
+export type VoiceOutput = { kind: 'alsa'; device: string } | { kind: 'files'; dir: string };
+
+/** The exact ffmpeg argv for playing one prompt file. Pure. */
+export function playbackArgs(file: string, output: VoiceOutput, target?: string): string[] {
+  const input = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', file];
+  if (output.kind === 'alsa') return [...input, '-f', 'alsa', output.device];
+  return [...input, '-c:a', 'pcm_s16le', '-f', 'wav', '-y', target ?? join(output.dir, 'out.wav')];
+}
+
+/**
+ * Speaks prompts one after another through ffmpeg (argv arrays, never a shell). Each playback is a
+ * one-shot process, watched rather than restarted: a prompt that fails is logged and skipped, one
+ * that hangs is killed after `maxMs`, and stop() kills the one playing.
+ */
+export class FfmpegVoice
+  extends EventEmitter<{ spoken: [prompt: PromptName, target: string | undefined] }>
+  implements Voice
+{
+  readonly #promptsDir: string;
+  readonly #output: VoiceOutput;
+  readonly #log: Logger;
+  readonly #ffmpeg: string;
+  readonly #maxMs: number;
+  #chain: Promise<void> = Promise.resolve();
+  #current: ChildProcess | undefined;
+  #stopped = false;
+  #count = 0;
+
+  constructor(options: {
+    promptsDir: string;
+    output: VoiceOutput;
+    log: Logger;
+    ffmpeg?: string;
+    maxMs?: number;
+  }) {
+    super();
+    this.#promptsDir = options.promptsDir;
+    this.#output = options.output;
+    this.#log = options.log.child({ module: 'voice' });
+    this.#ffmpeg = options.ffmpeg ?? 'ffmpeg';
+    this.#maxMs = options.maxMs ?? 10000;
+  }
+
+  say(prompt: PromptName): Promise<void> {
+    const next = this.#chain.then(() => this.#play(prompt));
+    this.#chain = next;
+    return next;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#current?.kill('SIGTERM');
+    await this.#chain;
+  }
+
+  async #play(prompt: PromptName): Promise<void> {
+    if (this.#stopped) return;
+    let target: string | undefined;
+    if (this.#output.kind === 'files') {
+      await mkdir(this.#output.dir, { recursive: true });
+      target = join(this.#output.dir, `${String(++this.#count).padStart(4, '0')}-${prompt}.wav`);
+    }
+    const args = playbackArgs(join(this.#promptsDir, `${prompt}.wav`), this.#output, target);
+    const child = spawn(this.#ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'], shell: false });
+    this.#current = child;
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), this.#maxMs);
+    const code = await new Promise<number | null>((resolve) => {
+      child.once('error', (err) => {
+        this.#log.warn({ err, prompt }, 'cannot start ffmpeg for a voice prompt');
+        resolve(null);
+      });
+      child.once('close', (c) => resolve(c));
+    });
+    clearTimeout(timer);
+    this.#current = undefined;
+    if (code === 0) {
+      this.emit('spoken', prompt, target);
+      this.#log.debug({ prompt }, 'voice prompt played');
+    } else if (!this.#stopped) {
+      this.#log.warn({ prompt, code, stderr: stderr.trim().slice(-300) }, 'voice prompt failed');
+    }
+  }
+}
