@@ -266,7 +266,7 @@ export class MotionDetector {
       const c = cur[i] as number;
       const noise = dev[i] as number;
       const least = floor[b | 0] as number;
-      const limit = k * (noise > least ? noise : least);
+      const limit = k * Math.max(noise, least);
       if (Math.abs(c - b) > limit) plain += 1;
       if (litDiff(b, c, slope, offset, 0) > limit) lit += 1;
       sampled += 1;
@@ -294,10 +294,10 @@ export class MotionDetector {
       const b = bg[i] as number;
       const c = cur[i] as number;
       let p = b + light.toneChange(b);
-      p = p < 0 ? 0 : p > 255 ? 255 : p;
+      p = p < 0 ? 0 : Math.min(p, 255);
       bg[i] = p;
       const noise = dev[i] as number;
-      unsure[i] = Math.abs(c - p) > limit * (noise > NOISE_FLOOR ? noise : NOISE_FLOOR) ? 1 : 0;
+      unsure[i] = Math.abs(c - p) > limit * Math.max(noise, NOISE_FLOOR) ? 1 : 0;
       still[i] = 0;
     }
   }
@@ -332,7 +332,7 @@ export class MotionDetector {
       const c = cur[i] as number;
       const noise = dev[i] as number;
       const least = floor[b | 0] as number;
-      const limit = k * (noise > least ? noise : least);
+      const limit = k * Math.max(noise, least);
       const d = steady ? (c > b ? c - b : b - c) : litDiff(b, c, slope, offset);
       const base = absorb ? litBackground(b, c, slope, offset) : b;
       if (d <= limit) {
@@ -372,7 +372,7 @@ export class MotionDetector {
     const table = this.#floorByLevel;
     for (let level = 0; level < 256; level += 1) {
       const n = byGroup[lightGroup(level)] as number;
-      table[level] = n > NOISE_FLOOR ? n : NOISE_FLOOR;
+      table[level] = Math.max(n, NOISE_FLOOR);
     }
   }
 

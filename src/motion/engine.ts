@@ -1,6 +1,6 @@
 import { type AlarmEvent, MotionAlarm } from './alarm.js';
 import { type DetectorOptions, type FrameResult, type GrayFrame, MotionDetector } from './detector.js';
-import { type NightOptions, NightMode, type NightSetting, type NightTransition } from './night.js';
+import { NightMode, type NightOptions, type NightSetting, type NightTransition } from './night.js';
 import type { MotionZone } from './zones.js';
 
 /**

@@ -79,7 +79,12 @@ export class NightMode {
     return this.#switch(!this.#night, ts, this.#night ? 'bright' : 'dark', true);
   }
 
-  #switch(night: boolean, ts: number, reason: NightTransition['reason'], auto: boolean): NightTransition | undefined {
+  #switch(
+    night: boolean,
+    ts: number,
+    reason: NightTransition['reason'],
+    auto: boolean,
+  ): NightTransition | undefined {
     if (night === this.#night) return undefined;
     if (auto) {
       const { minDwellMs, maxDwellMs, flapWindowMs } = this.#options;

@@ -171,16 +171,22 @@ const LIGHT_SLACK = 0.5;
  * clipped (near black or white) the true level behind it is unknown, so anything between the old and the
  * predicted level is consistent.
  */
-export function litDiff(b: number, c: number, slope: number, offset: number, slackShare = LIGHT_SLACK): number {
+export function litDiff(
+  b: number,
+  c: number,
+  slope: number,
+  offset: number,
+  slackShare = LIGHT_SLACK,
+): number {
   let p = b + slope * b + offset;
-  p = p < 0 ? 0 : p > 255 ? 255 : p;
+  p = p < 0 ? 0 : Math.min(p, 255);
   const slack = slackShare * (p > b ? p - b : b - p);
   let d: number;
   if (b > CLIP_LEVELS && b < 255 - CLIP_LEVELS) {
     d = c > p ? c - p : p - c;
   } else {
-    const lo = p < b ? p : b;
-    const hi = p < b ? b : p;
+    const lo = Math.min(p, b);
+    const hi = Math.max(p, b);
     d = c < lo ? lo - c : c > hi ? c - hi : 0;
   }
   return d > slack ? d - slack : 0;
@@ -192,8 +198,8 @@ export function litDiff(b: number, c: number, slope: number, offset: number, sla
  */
 export function litBackground(b: number, c: number, slope: number, offset: number): number {
   let p = b + slope * b + offset;
-  p = p < 0 ? 0 : p > 255 ? 255 : p;
-  const lo = p < b ? p : b;
-  const hi = p < b ? b : p;
+  p = p < 0 ? 0 : Math.min(p, 255);
+  const lo = Math.min(p, b);
+  const hi = Math.max(p, b);
   return c >= lo && c <= hi ? c : p;
 }

@@ -1,0 +1,78 @@
+// Deterministic synthetic frames for unit tests of the detector: a textured scene, noise, rectangles.
+export const W = 320;
+export const H = 180;
+
+/** A small, seeded generator, so every run sees the same pictures. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+/** A still scene: a diagonal gradient with blotchy texture, levels roughly 40..210. */
+export function scene(seed = 1): Float32Array {
+  const random = rng(seed);
+  const out = new Float32Array(W * H);
+  const blotch = new Float32Array((W / 8) * Math.ceil(H / 8));
+  for (let i = 0; i < blotch.length; i += 1) blotch[i] = (random() - 0.5) * 60;
+  for (let y = 0; y < H; y += 1) {
+    for (let x = 0; x < W; x += 1) {
+      const base = 40 + (170 * (x + y)) / (W + H);
+      out[y * W + x] = base + (blotch[(y >> 3) * (W / 8) + (x >> 3)] as number) + (random() - 0.5) * 20;
+    }
+  }
+  return out;
+}
+
+export interface Paint {
+  gain?: number;
+  offset?: number;
+  /** Standard deviation of Gaussian noise added per pixel. */
+  noise?: number;
+  /** Which noise: frames with different seeds get independent noise (16 patterns, cycled). */
+  seed?: number;
+  rects?: { x: number; y: number; w: number; h: number; level: number }[];
+}
+
+const NOISE_PATTERNS = 16;
+const fields = new Map<number, Float32Array>();
+
+/** Unit Gaussian noise over a frame, one of NOISE_PATTERNS, computed once: rendering stays cheap. */
+function noiseField(seed: number): Float32Array {
+  const key = ((seed % NOISE_PATTERNS) + NOISE_PATTERNS) % NOISE_PATTERNS;
+  let field = fields.get(key);
+  if (!field) {
+    const random = rng(key + 1000);
+    field = new Float32Array(W * H);
+    // Sum of uniforms: close enough to Gaussian for noise.
+    for (let i = 0; i < field.length; i += 1) {
+      field[i] = (random() + random() + random() + random() - 2) * Math.sqrt(3);
+    }
+    fields.set(key, field);
+  }
+  return field;
+}
+
+/** The scene under a light (gain, offset), with rectangles painted on and noise, clamped to bytes. */
+export function render(base: Float32Array, paint: Paint = {}): Buffer {
+  const { gain = 1, offset = 0, noise = 0, seed = 0, rects = [] } = paint;
+  const field = noiseField(seed);
+  const out = Buffer.alloc(W * H);
+  for (let i = 0; i < out.length; i += 1) {
+    const v = (base[i] as number) * gain + offset + (field[i] as number) * noise;
+    out[i] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+  }
+  for (const r of rects) {
+    for (let y = Math.max(0, r.y); y < Math.min(H, r.y + r.h); y += 1) {
+      for (let x = Math.max(0, r.x); x < Math.min(W, r.x + r.w); x += 1) {
+        const v = r.level + (field[y * W + x] as number) * noise;
+        out[y * W + x] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+      }
+    }
+  }
+  return out;
+}
