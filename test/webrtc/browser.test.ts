@@ -1,10 +1,11 @@
 /// <reference lib="dom" />
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonProcess } from '../helpers/daemon.js';
+import { SMALL_STREAMS } from '../helpers/media.js';
 
 describe('the console in a real browser', () => {
   let sim: DaemonProcess;
@@ -13,6 +14,11 @@ describe('the console in a real browser', () => {
 
   beforeAll(async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sim-browser-'));
+    // Small streams: a 1080p encode would take most of CI's two cores.
+    await writeFile(
+      join(dataDir, 'state.json'),
+      JSON.stringify({ schemaVersion: 1, desiredVersion: 0, settings: { stream: SMALL_STREAMS } }),
+    );
     sim = new DaemonProcess([
       'sim',
       '--data-dir',
@@ -66,7 +72,7 @@ describe('the console in a real browser', () => {
       const video = document.getElementById('video') as HTMLVideoElement;
       return { width: video.videoWidth, height: video.videoHeight, t: video.currentTime };
     });
-    expect(size).toMatchObject({ width: 1920, height: 1080 });
+    expect(size).toMatchObject({ width: SMALL_STREAMS.main.width, height: SMALL_STREAMS.main.height });
     // Frames advance: the playback clock moves on.
     await page.waitForFunction(
       (t0) => (document.getElementById('video') as HTMLVideoElement).currentTime > t0 + 1,
