@@ -21,6 +21,7 @@ export class JobReporter {
   readonly #events: EventPublisher;
   readonly #log: Logger;
   #chain: Promise<unknown> = Promise.resolve();
+  #eventChain: Promise<unknown> = Promise.resolve();
   #latestProgress: { jobId: string; update: JobUpdate } | undefined;
 
   constructor(deps: { link: CloudLink; topics: Topics; events: EventPublisher; log: Logger }) {
@@ -58,7 +59,7 @@ export class JobReporter {
   async idle(ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.#chain.catch(() => undefined),
+      Promise.all([this.#chain.catch(() => undefined), this.#eventChain]),
       new Promise((resolve) => {
         timer = setTimeout(resolve, ms);
       }),

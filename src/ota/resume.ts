@@ -1,6 +1,8 @@
 import type { RunningFirmware } from './installer.js';
 import type { JobRecord } from './state.js';
 
+export const MAX_ROLLBACK_ATTEMPTS = 3;
+
 export type ResumeAction =
   /** Go on from the recorded phase (download, verify, install). */
   | { kind: 'continue' }
@@ -8,7 +10,9 @@ export type ResumeAction =
   | { kind: 'confirm' }
   /** The reboot was asked for but did not happen (same boot): ask again. */
   | { kind: 'reboot' }
-  /** The rollback was asked for and a reboot happened, yet the new firmware still runs. */
+  /** The new firmware still runs after the rollback was asked for (cut before mark-bad took): again. */
+  | { kind: 'mark-bad-again' }
+  /** ...and again it still runs: the bootloader does not roll back. */
   | { kind: 'rollback-failed' }
   /** The old firmware runs again: the job failed. */
   | { kind: 'rolled-back'; cause: string };
@@ -17,11 +21,7 @@ export type ResumeAction =
  * What a job found in the state file at start-up means, given which firmware booted. The running
  * versionCode tells old from new; the boot id tells a reboot from a mere restart of the daemon.
  */
-export function resumeAction(
-  job: JobRecord & { bootId?: string | undefined },
-  target: number,
-  running: RunningFirmware,
-): ResumeAction {
+export function resumeAction(job: JobRecord, target: number, running: RunningFirmware): ResumeAction {
   const onNew = running.versionCode === target;
   const sameBoot = job.bootId !== undefined && job.bootId === running.bootId;
   switch (job.phase) {
@@ -37,6 +37,9 @@ export function resumeAction(
       return { kind: 'rolled-back', cause: running.fellBack?.reason ?? 'new_firmware_did_not_boot' };
     case 'rolling_back':
       if (!onNew) return { kind: 'rolled-back', cause: job.failure?.reason ?? 'health_check_failed' };
-      return sameBoot ? { kind: 'reboot' } : { kind: 'rollback-failed' };
+      if (sameBoot) return { kind: 'reboot' };
+      return (job.rollbackAttempts ?? 1) < MAX_ROLLBACK_ATTEMPTS
+        ? { kind: 'mark-bad-again' }
+        : { kind: 'rollback-failed' };
   }
 }

@@ -1,6 +1,4 @@
 import type { KeyObject } from 'node:crypto';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { AgentEvents } from '../app/events.js';
 import { parseBody } from '../cloud/commands.js';
 import type { CloudLink, IncomingMessage } from '../cloud/link.js';
@@ -12,16 +10,15 @@ import type { Logger } from '../core/logger.js';
 import { acceptDocument } from './accept.js';
 import type { OtaConfig } from './config.js';
 import { type JobDocument, parseDocument, parseNotice, safeUrl } from './document.js';
-import { download } from './download.js';
-import { OtaError, type OtaReason, reasonOf } from './errors.js';
+import { type OtaReason, reasonOf } from './errors.js';
 import type { OtaPaths } from './firmware.js';
 import { sha256File } from './hash-file.js';
 import { type HealthCheck, waitHealthy } from './health.js';
+import { ImageFiles } from './images.js';
 import type { Installer, RunningFirmware } from './installer.js';
 import { trustedKeys } from './keys.js';
 import type { JobReporter, JobUpdate } from './reporter.js';
 import { resumeAction } from './resume.js';
-import { checkFreeSpace } from './space.js';
 import { type FinalReport, type JobRecord, type OtaState, otaStateFile, type Phase } from './state.js';
 
 export interface OtaServiceDeps {
@@ -52,6 +49,7 @@ export class OtaService implements Module {
   readonly #d: OtaServiceDeps;
   readonly #log: Logger;
   readonly #file;
+  readonly #images: ImageFiles;
   #state: OtaState = { schemaVersion: 1, floorVersionCode: 0 };
   #keys: Map<string, KeyObject> = new Map();
   #abort = new AbortController();
@@ -63,6 +61,7 @@ export class OtaService implements Module {
     this.#d = deps;
     this.#log = deps.log.child({ module: 'ota' });
     this.#file = otaStateFile(deps.paths.stateFile, this.#log);
+    this.#images = new ImageFiles(deps.paths.downloadDir, deps.config);
     deps.link.route(deps.topics.jobsNotify, (message) => this.#enqueueNotice(message));
   }
 
@@ -84,7 +83,7 @@ export class OtaService implements Module {
     bus.on(this, 'cloud.connected', () => this.#onConnected());
     const job = this.#state.job;
     if (job) this.#launch(() => this.#resume(job));
-    else this.#launch(() => this.#removeDownloads());
+    else this.#launch(() => this.#images.removeAll());
   }
 
   async stop(): Promise<void> {
@@ -141,7 +140,7 @@ export class OtaService implements Module {
         format: this.#d.installer.format,
         keys: this.#keys,
       });
-      await this.#checkSpace(document);
+      await this.#images.checkSpace(document, this.#d.installer);
     } catch (err) {
       return this.#reject(jobId, reasonOf(err), errorMessage(err));
     }
@@ -170,18 +169,6 @@ export class OtaService implements Module {
     this.#log.warn({ jobId, reason, detail }, 'firmware job rejected');
     this.#d.reporter.event({ jobId, status: 'REJECTED', reason });
     await this.#d.reporter.send(jobId, { status: 'REJECTED', statusDetails: { reason, detail } });
-  }
-
-  async #checkSpace(document: JobDocument): Promise<void> {
-    const { size } = document.artifact;
-    const have = await stat(this.#imagePath(document)).then(
-      (s) => Math.min(s.size, size),
-      () => 0,
-    );
-    await checkFreeSpace(
-      [{ path: this.#d.paths.downloadDir, bytes: size - have }, ...this.#d.installer.spaceNeeded(size)],
-      this.#d.config.reserveBytes,
-    );
   }
 
   #launch(task: () => Promise<void>): void {
@@ -214,6 +201,8 @@ export class OtaService implements Module {
           cause: action.cause,
           ...(job.failure ? { detail: job.failure.detail } : {}),
         });
+      case 'mark-bad-again':
+        return this.#rollBack(job);
       case 'rollback-failed':
         return this.#finish(job, 'FAILED', {
           phase: 'confirming',
@@ -228,9 +217,13 @@ export class OtaService implements Module {
     try {
       if (job.phase === 'downloading' || job.phase === 'verifying') {
         await this.#download(job, document, signal);
+      } else if (resumed && !(await this.#images.complete(document))) {
+        // The kept image is gone (a wiped download directory): fetch it again rather than fail.
+        await this.#download(job, document, signal);
       } else if (resumed) {
+        // Checked again before writing a slot: the flash may have changed since it was verified.
         await this.#setPhase(job, 'verifying');
-        await this.#verify(document, await sha256File(this.#imagePath(document), document.artifact.size));
+        await this.#verify(document, await sha256File(this.#images.path(document), document.artifact.size));
       }
       await this.#install(job, document, signal);
     } catch (err) {
@@ -246,29 +239,10 @@ export class OtaService implements Module {
   }
 
   async #download(job: JobRecord, document: JobDocument, signal: AbortSignal): Promise<void> {
-    const { config } = this.#d;
-    const { url, size } = document.artifact;
     await this.#setPhase(job, 'downloading', { pct: 0 });
-    const ca = config.caFile ? await readFile(config.caFile) : undefined;
-    let reported = 0;
-    const result = await download({
-      url,
-      size,
-      file: this.#imagePath(document),
-      ca,
-      ...config.download,
-      signal,
-      onProgress: (received) => {
-        const pct = Math.floor((received * 100) / size);
-        if (pct - reported < config.progressStepPct && pct < 100) return;
-        reported = pct;
-        this.#d.reporter.progress(job.jobId, phaseUpdate('downloading', { pct }));
-      },
-      onRetry: ({ attempt, received, delayMs, err }) =>
-        this.#log.warn(
-          { jobId: job.jobId, attempt, received, delayMs, err: errorMessage(err) },
-          'download interrupted; resuming',
-        ),
+    const result = await this.#images.fetch(document, signal, {
+      onPct: (pct) => this.#d.reporter.progress(job.jobId, phaseUpdate('downloading', { pct })),
+      onRetry: (info) => this.#log.warn({ jobId: job.jobId, ...info }, 'download interrupted; resuming'),
     });
     if (result.resumedFrom > 0) {
       this.#log.info(
@@ -281,23 +255,14 @@ export class OtaService implements Module {
   }
 
   async #verify(document: JobDocument, sha256: string): Promise<void> {
-    const { size } = (await stat(this.#imagePath(document))) as { size: number };
-    if (size !== document.artifact.size) {
-      throw new OtaError('size_mismatch', `image is ${size} bytes, the job says ${document.artifact.size}`);
-    }
-    if (sha256 !== document.artifact.sha256) {
-      throw new OtaError(
-        'sha256_mismatch',
-        `image sha256 ${sha256} is not the job's ${document.artifact.sha256}`,
-      );
-    }
+    await this.#images.verify(document, sha256);
     this.#log.info({ sha256 }, 'image verified');
   }
 
   async #install(job: JobRecord, document: JobDocument, signal: AbortSignal): Promise<void> {
     await this.#setPhase(job, 'installing');
     await this.#d.installer.install(
-      this.#imagePath(document),
+      this.#images.path(document),
       { version: document.version, versionCode: document.versionCode },
       signal,
       (pct) => this.#d.reporter.progress(job.jobId, phaseUpdate('installing', { pct })),
@@ -308,7 +273,7 @@ export class OtaService implements Module {
   async #rebootNow(job: JobRecord): Promise<void> {
     job.bootId = this.#d.firmware.bootId;
     await this.#setPhase(job, 'rebooting');
-    await this.#removeDownloads();
+    await this.#images.removeAll();
     // Give the "rebooting" report a moment to leave; the reboot must not wait for a dead broker.
     await this.#d.reporter.idle(3000);
     this.#log.warn({ jobId: job.jobId }, 'firmware switched; rebooting into it');
@@ -326,21 +291,30 @@ export class OtaService implements Module {
     if (outcome.ok) {
       await installer.markGood();
       this.#state.floorVersionCode = Math.max(this.#state.floorVersionCode, document.versionCode);
-      this.#log.info({ jobId: job.jobId, version: document.version }, 'new firmware is healthy; kept');
+      this.#log.info(
+        { jobId: job.jobId, version: document.version, checks: this.#d.health.map((c) => c.name) },
+        'new firmware is healthy; kept',
+      );
       return this.#finish(job, 'SUCCEEDED', { version: document.version, versionCode: document.versionCode });
     }
     const detail = `not healthy within ${config.health.timeoutMs} ms: ${outcome.failed.join(', ')}`;
     this.#log.error({ jobId: job.jobId, failed: outcome.failed }, 'new firmware is unhealthy; rolling back');
     job.failure = { reason: 'health_check_failed', detail };
+    return this.#rollBack(job);
+  }
+
+  /** Recorded first, so a cut before mark-bad took is seen at the next start and done again. */
+  async #rollBack(job: JobRecord): Promise<void> {
     job.bootId = this.#d.firmware.bootId;
+    job.rollbackAttempts = (job.rollbackAttempts ?? 0) + 1;
     await this.#setPhase(job, 'rolling_back');
-    await installer.markBad();
+    await this.#d.installer.markBad();
     this.#d.reboot();
   }
 
   async #fail(job: JobRecord, reason: OtaReason, detail: string): Promise<void> {
     this.#log.error({ jobId: job.jobId, phase: job.phase, reason, detail }, 'firmware job failed');
-    await this.#removeDownloads();
+    await this.#images.removeAll();
     await this.#finish(job, 'FAILED', { phase: job.phase, reason, detail });
   }
 
@@ -388,16 +362,6 @@ export class OtaService implements Module {
     this.#log.info({ jobId: job.jobId, phase }, 'firmware job phase');
     this.#d.reporter.progress(job.jobId, phaseUpdate(phase, extra));
     this.#d.reporter.event({ jobId: job.jobId, phase });
-  }
-
-  #imagePath(document: JobDocument): string {
-    return join(this.#d.paths.downloadDir, `${document.artifact.sha256}.part`);
-  }
-
-  async #removeDownloads(): Promise<void> {
-    const dir = this.#d.paths.downloadDir;
-    const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names.filter((n) => n.endsWith('.part'))) await rm(join(dir, name), { force: true });
   }
 
   #save(): Promise<void> {

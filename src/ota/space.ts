@@ -1,4 +1,5 @@
-import { mkdir, stat, statfs } from 'node:fs/promises';
+import { stat, statfs } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { OtaError } from './errors.js';
 
 const MB = 1024 * 1024;
@@ -13,9 +14,10 @@ export async function checkFreeSpace(
 ): Promise<void> {
   const byDevice = new Map<number, { path: string; bytes: number }>();
   for (const need of needs) {
-    await mkdir(need.path, { recursive: true, mode: 0o700 });
-    const { dev } = await stat(need.path);
-    const entry = byDevice.get(dev) ?? { path: need.path, bytes: reserveBytes };
+    // Asking must not create anything: a directory not made yet lives on its nearest parent's filesystem.
+    const path = await existingAncestor(need.path);
+    const { dev } = await stat(path);
+    const entry = byDevice.get(dev) ?? { path, bytes: reserveBytes };
     entry.bytes += need.bytes;
     byDevice.set(dev, entry);
   }
@@ -27,6 +29,20 @@ export async function checkFreeSpace(
         'insufficient_space',
         `needs ${Math.ceil(bytes / MB)} MB on the filesystem of ${path}, ${Math.floor(free / MB)} MB free`,
       );
+    }
+  }
+}
+
+async function existingAncestor(path: string): Promise<string> {
+  let current = path;
+  for (;;) {
+    try {
+      await stat(current);
+      return current;
+    } catch (err) {
+      const parent = dirname(current);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || parent === current) throw err;
+      current = parent;
     }
   }
 }

@@ -21,6 +21,8 @@ export const JobRecord = T.Object({
   acceptedAt: T.Integer(),
   /** The boot that asked for the reboot (see RunningFirmware.bootId). */
   bootId: T.Optional(T.String()),
+  /** How many times mark-bad and a reboot were asked for. */
+  rollbackAttempts: T.Optional(T.Integer({ minimum: 0 })),
   /** Why the new firmware is being rolled back. */
   failure: T.Optional(T.Object({ reason: T.String(), detail: T.String() })),
 });

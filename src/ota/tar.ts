@@ -122,7 +122,8 @@ export function parseHeader(header: Buffer): TarEntry {
   const prefix = magic === 'ustar\u0000' ? text(header, 345, 155) : '';
   const raw = prefix ? `${prefix}/${name}` : name;
   // `tar -C dir .` starts with the archive root itself: nothing to create.
-  if (type === '5' && /^(\.\/?)+$/.test(raw)) return { path: '', size: 0, executable: false, kind: 'directory' };
+  if (type === '5' && /^(\.\/?)+$/.test(raw))
+    return { path: '', size: 0, executable: false, kind: 'directory' };
   const path = safePath(raw);
   const mode = octal(header, 100, 8, 'mode');
   const size = octal(header, 124, 12, 'size');

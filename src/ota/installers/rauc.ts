@@ -56,8 +56,7 @@ export class RaucInstaller implements Installer {
         if (match) onProgress?.(Math.min(100, Number(match[1])));
       },
     });
-    if (result.code !== 0)
-      throw new OtaError('install_failed', `rauc: ${failureLine(result, /LastError|failed/)}`);
+    if (result.code !== 0) throw new OtaError('install_failed', `rauc: ${failureLine(result, /LastError/)}`);
     const status = await this.status();
     const next = status.slots.find((s) => s.name === status.bootPrimary);
     if (!next || next.bootname === status.booted) {
