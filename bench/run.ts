@@ -1,2 +1,6 @@
 // Runs every benchmark in turn; each prints its own figures.
 await import('./startup.js');
+await import('./rtsp.js');
+await import('./ota-download.js');
+await import('./webrtc.js');
+await import('./motion.js');

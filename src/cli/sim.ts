@@ -7,6 +7,7 @@ import { ensureSimReleaseKey, trustedEntry } from '../ota/release.js';
 import { type EmbeddedBroker, isListening, startEmbeddedBroker } from '../sim/broker.js';
 import { ensureSimIdentity } from '../sim/identity.js';
 import { ensureSimKey, SIM_CLOUD_KEY } from '../sim/keys.js';
+import { MediaStore } from '../storage/media-store.js';
 import { FileSpeaker } from '../webrtc/speaker.js';
 import { makeLogger, packageVersion, stopSignal } from './common.js';
 
@@ -63,12 +64,14 @@ export async function simCommand(options: SimOptions): Promise<number> {
   });
 
   const wsPort = broker?.wsPort ?? base.sim.wsPort;
+  const mediaReader = new MediaStore({ dir: join(dataDir, 'media'), ...base.alarms.store, log });
   const webConsole = new ConsoleServer({
     host: HOST,
     port: options.consolePort ?? base.sim.consolePort,
     deviceId: identity.serial,
     wsUrl: `ws://${HOST}:${wsPort}`,
     cloudKey: cloudKey.privateKey,
+    media: (key) => mediaReader.get(key),
     log,
   });
   await webConsole.start();

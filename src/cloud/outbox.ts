@@ -29,6 +29,7 @@ export class Outbox {
   #pending: number[] = [];
   #lastSeq = 0;
   #dropped: DropReport | undefined;
+  #appending: Promise<unknown> = Promise.resolve();
 
   constructor(dir: string, maxEvents: number) {
     this.#dir = dir;
@@ -59,8 +60,17 @@ export class Outbox {
     return this.#dropped;
   }
 
-  /** Stores the event durably and returns its sequence number. */
-  async append(type: string, build: (seq: number) => Record<string, unknown>): Promise<StoredEvent> {
+  /**
+   * Stores the event durably and returns its sequence number. Appends run one after another: two
+   * raisers at once must not both take the same number.
+   */
+  append(type: string, build: (seq: number) => Record<string, unknown>): Promise<StoredEvent> {
+    const next = this.#appending.then(() => this.#append(type, build));
+    this.#appending = next.catch(() => undefined);
+    return next;
+  }
+
+  async #append(type: string, build: (seq: number) => Record<string, unknown>): Promise<StoredEvent> {
     const seq = this.#lastSeq + 1;
     const event: StoredEvent = { seq, type, body: build(seq) };
     await writeFileAtomic(this.#file(seq), JSON.stringify(event));

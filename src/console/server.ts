@@ -13,6 +13,8 @@ export interface ConsoleOptions {
   /** The broker over WebSocket, as the browser reaches it. */
   wsUrl: string;
   cloudKey: KeyObject;
+  /** Alarm pictures from the local store, for the event list. */
+  media: (key: string) => Promise<Buffer | undefined>;
   log: Logger;
 }
 
@@ -60,6 +62,17 @@ export class ConsoleServer {
             this.#options.cloudKey,
           );
           return send(200, 'text/plain', token);
+        }
+        case '/api/media': {
+          const key = url.searchParams.get('key') ?? '';
+          void this.#options.media(key).then(
+            (data) =>
+              data
+                ? send(200, key.endsWith('.mp4') ? 'video/mp4' : 'image/jpeg', data)
+                : send(404, 'text/plain', 'not found\n'),
+            () => send(404, 'text/plain', 'not found\n'),
+          );
+          return;
         }
         case '/api/bind-token':
           return send(200, 'text/plain', `bt-${randomUUID()}`);

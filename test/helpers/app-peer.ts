@@ -89,7 +89,7 @@ export class AppPeer {
     const answered = this.#observer.next(
       (m: Seen) => m.topic === this.topic('answer'),
       `answer for ${this.sessionId}`,
-      30000,
+      60000,
     );
     await this.#observer.client.publishAsync(
       this.topic('offer'),

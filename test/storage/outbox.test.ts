@@ -90,4 +90,15 @@ describe('Outbox', () => {
     expect(outbox.dropped).toBeUndefined();
     expect((await opened(dir, 1)).dropped).toBeUndefined();
   });
+
+  it('gives events appended at the same time distinct, ordered sequence numbers and keeps all of them', async () => {
+    const dir = await tempDir();
+    const outbox = await opened(dir, 100);
+    const events = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => outbox.append('motion', () => ({ n }))),
+    );
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(outbox.size).toBe(20);
+    expect((await drain(outbox)).map((e) => e.n)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
 });

@@ -90,6 +90,18 @@ describe('the console in a real browser', () => {
     const record = JSON.parse(await sim.stdout.waitFor(audible, 'audible talk-back', 20000));
     await page.mouse.up();
     expect(record.bytes).toBeGreaterThanOrEqual(8000);
+
+    // The simulator's object raises an alarm on its own; its picture shows in the event list.
+    await page.waitForSelector('#events li img', { timeout: 30000 });
+    const picture = await page.evaluate(() => {
+      const img = document.querySelector('#events li img') as HTMLImageElement;
+      return new Promise<{ width: number; height: number }>((resolve) => {
+        const done = () => resolve({ width: img.naturalWidth, height: img.naturalHeight });
+        if (img.complete) done();
+        else img.addEventListener('load', done, { once: true });
+      });
+    });
+    expect(picture).toEqual({ width: SMALL_STREAMS.main.width, height: SMALL_STREAMS.main.height });
     await page.close();
   });
 });

@@ -50,6 +50,7 @@ describe('live view over WebRTC', () => {
     await broker.stop();
   });
 
+  // The first offer of a daemon imports werift: on a loaded 2-core machine that has taken tens of seconds.
   it('streams H.264 that decodes at the main size, and plays talk-back on the speaker', async () => {
     const app = new AppPeer(observer, cam.device.serial);
     const answer = await app.offer(token(['live', 'talk']));
@@ -76,6 +77,21 @@ describe('live view over WebRTC', () => {
     expect(played.levelDbfs).toBeGreaterThan(-30);
     expect((await stat(speakerPath)).size).toBeGreaterThanOrEqual(8000);
     await app.close();
+    // The app says goodbye, which frees the speaker at once.
+    await observer.client.publishAsync(app.topic('close'), '{}', { qos: 1 });
+    await cam.daemon.waitForLog('webrtc session closed');
+  }, 120_000);
+
+  it('lets only one viewer talk at a time: the second is told the speaker is busy', async () => {
+    const first = new AppPeer(observer, cam.device.serial);
+    expect(await first.offer(token(['live', 'talk']))).toMatchObject({ talk: { granted: true } });
+    const second = new AppPeer(observer, cam.device.serial);
+    const answer = await second.offer(token(['live', 'talk']));
+    expect(answer).toHaveProperty('sdp');
+    expect(answer).toMatchObject({ talk: { granted: false, reason: 'speaker_busy' } });
+    await Promise.all([first.close(), second.close()]);
+    for (const peer of [first, second])
+      await observer.client.publishAsync(peer.topic('close'), '{}', { qos: 1 });
   });
 
   it('refuses each kind of bad token with its own code', async () => {
