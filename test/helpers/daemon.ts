@@ -43,6 +43,13 @@ export async function prepareDevice(
   return { dir, dataDir, configPath, serial };
 }
 
+// A test that fails before its cleanup must not leave a daemon (and its ffmpeg) running.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  // SIGTERM: the daemon stops its ffmpeg on the way out, which SIGKILL would orphan.
+  for (const child of running) child.kill('SIGTERM');
+});
+
 /** The daemon as a real process, its log lines captured. */
 export class DaemonProcess {
   readonly stdout = new LineLog();
@@ -58,8 +65,12 @@ export class DaemonProcess {
     });
     this.stdout.attach(this.child.stdout);
     this.stderr.attach(this.child.stderr);
+    running.add(this.child);
     this.exited = new Promise((resolve) =>
-      this.child.once('close', (code, signal) => resolve({ code, signal })),
+      this.child.once('close', (code, signal) => {
+        running.delete(this.child);
+        resolve({ code, signal });
+      }),
     );
   }
 
