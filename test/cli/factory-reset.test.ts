@@ -1,11 +1,10 @@
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useBroker } from '../helpers/broker-fixture.js';
 import { DaemonProcess } from '../helpers/daemon.js';
 import { SMALL_STREAMS } from '../helpers/media.js';
-import { Mosquitto } from '../helpers/mosquitto.js';
-import { Observer } from '../helpers/observer.js';
 
 async function walk(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -18,17 +17,7 @@ async function walk(dir: string): Promise<string[]> {
 }
 
 describe('factory reset', () => {
-  let broker: Mosquitto;
-  let observer: Observer;
-
-  beforeAll(async () => {
-    broker = await Mosquitto.start();
-    observer = await Observer.connect(broker.url, ['cam/v1/#']);
-  });
-  afterAll(async () => {
-    await observer.close();
-    await broker.stop();
-  });
+  const cloud = useBroker();
 
   it('leaves no credential, key, picture or state of the owner on disk', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'reset-'));
@@ -41,7 +30,7 @@ describe('factory reset', () => {
       '--data-dir',
       dataDir,
       '--broker-port',
-      String(broker.port),
+      String(cloud.broker.port),
       '--console-port',
       '0',
       '--rtsp-port',
@@ -50,15 +39,15 @@ describe('factory reset', () => {
     const idLine = await sim.stdout.waitFor((l) => l.trim().startsWith('device id'), 'device id');
     const serial = idLine.trim().split(/\s+/).at(-1) ?? '';
     const t = (s: string) => `cam/v1/${serial}/${s}`;
-    await observer.waitFor((m) => m.topic === t('status') && m.json().state === 'online', 'online');
+    await cloud.observer.waitFor((m) => m.topic === t('status') && m.json().state === 'online', 'online');
 
     // The owner's data: an RTSP password, a picture, a used viewer token.
     const password = 'Owner-Secret-4242';
-    const reported = observer.next(
+    const reported = cloud.observer.next(
       (m) => m.topic === t('state/reported') && m.json().version === 1,
       'reported',
     );
-    await observer.client.publishAsync(
+    await cloud.observer.client.publishAsync(
       t('state/desired'),
       JSON.stringify({ version: 1, state: { rtsp: { username: 'me', password }, name: 'Kitchen' } }),
       { qos: 1 },
@@ -66,17 +55,17 @@ describe('factory reset', () => {
     await reported;
     let shot: Record<string, unknown> = { ok: false };
     for (let attempt = 0; attempt < 20 && shot.ok !== true; attempt += 1)
-      shot = await observer.request(t('cmd/snapshot'), {});
+      shot = await cloud.observer.request(t('cmd/snapshot'), {});
     expect(shot.ok).toBe(true);
     const before = await walk(dataDir);
     expect(before.some((p) => p.includes('/media/snapshots/'))).toBe(true);
 
-    const rebirth = observer.next(
+    const rebirth = cloud.observer.next(
       (m) => m.topic === t('state/reported') && m.json().version === 0,
       'fresh state after reset',
       30000,
     );
-    expect(await observer.request(t('cmd/factoryReset'), {})).toMatchObject({ ok: true });
+    expect(await cloud.observer.request(t('cmd/factoryReset'), {})).toMatchObject({ ok: true });
     expect(
       (await rebirth).json<{ state: { name: string; rtsp: { passwordSet: boolean } } }>().state,
     ).toMatchObject({

@@ -1,32 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useBroker } from '../helpers/broker-fixture.js';
 import { DaemonProcess, prepareDevice } from '../helpers/daemon.js';
-import { Mosquitto } from '../helpers/mosquitto.js';
 import { Observer } from '../helpers/observer.js';
 
 describe('daemon against a real Mosquitto', () => {
-  let broker: Mosquitto;
-  let observer: Observer;
-
-  beforeAll(async () => {
-    broker = await Mosquitto.start();
-    observer = await Observer.connect(broker.url, ['cam/v1/#']);
-  });
-  afterAll(async () => {
-    await observer.close();
-    await broker.stop();
-  });
+  const cloud = useBroker();
 
   it('publishes a retained birth and info, then offline and exit 0 on SIGTERM', async () => {
-    const device = await prepareDevice({ url: broker.url });
+    const device = await prepareDevice({ url: cloud.broker.url });
     const daemon = DaemonProcess.run(device.configPath);
     const status = `cam/v1/${device.serial}/status`;
-    const birth = await observer.waitFor((m) => m.topic === status && m.json().state === 'online', 'birth');
+    const birth = await cloud.observer.waitFor(
+      (m) => m.topic === status && m.json().state === 'online',
+      'birth',
+    );
     expect(birth.json()).toMatchObject({ state: 'online', fw: '1.4.2' });
     expect(typeof birth.json().ts).toBe('number');
 
     // A subscriber that comes after both were published still gets them: they are retained.
-    await observer.waitFor((m) => m.topic === `cam/v1/${device.serial}/info`, 'info');
-    const late = await Observer.connect(broker.url, [`cam/v1/${device.serial}/+`]);
+    await cloud.observer.waitFor((m) => m.topic === `cam/v1/${device.serial}/info`, 'info');
+    const late = await Observer.connect(cloud.broker.url, [`cam/v1/${device.serial}/+`]);
     const retained = await late.waitFor((m) => m.topic === status, 'retained status');
     expect(retained.retain).toBe(true);
     const info = await late.waitFor((m) => m.topic === `cam/v1/${device.serial}/info`, 'retained info');
@@ -50,7 +43,7 @@ describe('daemon against a real Mosquitto', () => {
     ]);
     await late.close();
 
-    const offline = observer.next((m) => m.topic === status && m.json().state === 'offline', 'offline');
+    const offline = cloud.observer.next((m) => m.topic === status && m.json().state === 'offline', 'offline');
     const exit = await daemon.kill('SIGTERM');
     expect(exit).toEqual({ code: 0, signal: null });
     await offline;
@@ -58,16 +51,16 @@ describe('daemon against a real Mosquitto', () => {
   });
 
   it('leaves its last will when killed with SIGKILL', async () => {
-    const device = await prepareDevice({ url: broker.url, keepaliveSeconds: 5 });
+    const device = await prepareDevice({ url: cloud.broker.url, keepaliveSeconds: 5 });
     const daemon = DaemonProcess.run(device.configPath);
     const status = `cam/v1/${device.serial}/status`;
-    await observer.waitFor((m) => m.topic === status && m.json().state === 'online', 'birth');
-    const will = observer.next((m) => m.topic === status && m.json().state === 'offline', 'last will');
+    await cloud.observer.waitFor((m) => m.topic === status && m.json().state === 'online', 'birth');
+    const will = cloud.observer.next((m) => m.topic === status && m.json().state === 'offline', 'last will');
     await daemon.kill('SIGKILL');
     const message = await will;
     expect(message.json()).toEqual({ state: 'offline' });
     // The will is retained: a new subscriber learns the camera is offline.
-    const late = await Observer.connect(broker.url, [status]);
+    const late = await Observer.connect(cloud.broker.url, [status]);
     const retained = await late.waitFor((m) => m.topic === status, 'retained will');
     expect(retained.json()).toEqual({ state: 'offline' });
     await late.close();

@@ -1,35 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useBroker } from '../helpers/broker-fixture.js';
 import { DaemonProcess, prepareDevice } from '../helpers/daemon.js';
-import { Mosquitto } from '../helpers/mosquitto.js';
-import { Observer } from '../helpers/observer.js';
 
 describe('no secret in any log line', () => {
-  let broker: Mosquitto;
-  let observer: Observer;
-
-  beforeAll(async () => {
-    broker = await Mosquitto.start();
-    observer = await Observer.connect(broker.url, ['cam/v1/#']);
-  });
-  afterAll(async () => {
-    await observer.close();
-    await broker.stop();
-  });
+  const cloud = useBroker();
 
   it('keeps passwords, tokens and keys out of trace-level logs of a full session', async () => {
-    const device = await prepareDevice({ url: broker.url });
+    const device = await prepareDevice({ url: cloud.broker.url });
     const daemon = DaemonProcess.run(device.configPath);
     const t = (s: string) => `cam/v1/${device.serial}/${s}`;
-    await observer.waitFor((m) => m.topic === t('status') && m.json().state === 'online', 'birth');
+    await cloud.observer.waitFor((m) => m.topic === t('status') && m.json().state === 'online', 'birth');
 
     const rtspPassword = 'Rtsp-Secret-5501';
     const token = 'bind-token-eyJhbGciOiJFZERTQSJ9';
     const wifiPassword = 'Wifi-Passphrase-7788';
-    const reported = observer.next(
+    const reported = cloud.observer.next(
       (m) => m.topic === t('state/reported') && m.json().version === 1,
       'reported',
     );
-    await observer.client.publishAsync(
+    await cloud.observer.client.publishAsync(
       t('state/desired'),
       JSON.stringify({
         version: 1,
@@ -43,12 +32,12 @@ describe('no secret in any log line', () => {
     );
     await reported;
     // Secrets in places that get logged: a rejected command body and a bad desired document.
-    await observer.request(t('cmd/nope'), {
+    await cloud.observer.request(t('cmd/nope'), {
       password: wifiPassword,
       token,
       url: `rtsp://admin:${rtspPassword}@cam/main`,
     });
-    await observer.request(t('cmd/getInfo'), `{"token":"${token}", broken`);
+    await cloud.observer.request(t('cmd/getInfo'), `{"token":"${token}", broken`);
     await daemon.kill('SIGTERM');
 
     const all = [...daemon.stdout.lines, ...daemon.stderr.lines].join('\n');
