@@ -5,8 +5,9 @@ import { AgentError, errorMessage } from './core/errors.js';
 const USAGE = `usage:
   ipcam-agent run --config <file>        run the daemon (on a camera)
   ipcam-agent sim [--data-dir <dir>] [--config <file>] [--broker-port <n>] [--ws-port <n>]
-                  [--rtsp-port <n>] [--console-port <n>] [--video <file>]
-                                         the whole product on a laptop
+                  [--rtsp-port <n>] [--console-port <n>] [--softap-port <n>] [--video <file>]
+                  [--unprovisioned]      the whole product on a laptop; --unprovisioned starts
+                                         it out of the box, waiting for a QR code or the app
   ipcam-agent token [--rights live,talk] [--ttl 300] [--data-dir <dir>]
                                          a viewer token signed with the simulator's cloud key
   ipcam-agent release --image <file> --version <v> --version-code <n> --url <https-url>
@@ -43,7 +44,9 @@ async function main(argv: string[]): Promise<number> {
           'ws-port': { type: 'string' },
           'rtsp-port': { type: 'string' },
           'console-port': { type: 'string' },
+          'softap-port': { type: 'string' },
           video: { type: 'string' },
+          unprovisioned: { type: 'boolean', default: false },
         },
         strict: true,
       });
@@ -55,7 +58,9 @@ async function main(argv: string[]): Promise<number> {
         wsPort: port(values['ws-port'], '--ws-port'),
         rtspPort: port(values['rtsp-port'], '--rtsp-port'),
         consolePort: port(values['console-port'], '--console-port'),
+        softapPort: port(values['softap-port'], '--softap-port'),
         video: values.video,
+        unprovisioned: values.unprovisioned,
       });
     }
     case 'token': {

@@ -18,10 +18,16 @@ import type { Logger } from '../core/logger.js';
 import type { SecretValues } from '../core/redact.js';
 import { deviceIdOf, type Identity } from '../device/identity.js';
 import { buildInfo } from '../device/info.js';
+import { SystemClock } from '../hardware/clock.js';
+import { createHardware, type Hardware } from '../hardware/create.js';
 import { Capture } from '../media/capture.js';
 import { StreamHub } from '../media/hub.js';
 import { bootFirmware } from '../ota/firmware.js';
 import { createOtaService } from '../ota/wiring.js';
+import { CloudBinder } from '../provisioning/bind.js';
+import { ProvisioningService } from '../provisioning/service.js';
+import { softApModeFactory } from '../provisioning/softap-mode.js';
+import { createWifiBackend } from '../provisioning/wifi/factory.js';
 import { RtspService } from '../rtsp/service.js';
 import { ICE_CREDENTIALS_STORE } from '../settings/schema.js';
 import { MediaStore } from '../storage/media-store.js';
@@ -47,6 +53,8 @@ export interface AgentContext {
   extraCloudKeys?: readonly KeyObject[];
   /** The speaker for talk-back: ALSA on a camera, a file in the simulator. */
   speaker?: (log: Logger) => Speaker | undefined;
+  /** Where the SoftAP provisioning server listens once up (the simulator prints it). */
+  onSoftApListening?: (url: string) => void;
 }
 
 export interface Agent {
@@ -60,6 +68,10 @@ export interface Agent {
   capture: Capture | undefined;
   rtsp: RtspService | undefined;
   webrtc: WebrtcService | undefined;
+  provisioning: ProvisioningService | undefined;
+  hardware: Hardware;
+  /** Removes the saved Wi-Fi networks: part of a factory reset and of unbinding. */
+  forgetNetworks(): Promise<void>;
   /** Resolves when a command asks the daemon to reboot or reset. */
   exitRequested: Promise<ExitRequest>;
 }
@@ -133,6 +145,51 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
   });
   registerSystemCommands(commands, { info, requestExit });
 
+  const hardware = await createHardware(config.hardware, { log, clock: new SystemClock(), dataDir });
+  const wifi = createWifiBackend(config.wifi, { log, runtimeDir: config.wifi.runtimeDir });
+  const forgetNetworks = async () => {
+    const current = await wifi.status().catch(() => undefined);
+    if (current) await wifi.forget(current.ssid);
+  };
+  const provisioning = config.provisioning.enabled
+    ? new ProvisioningService({
+        config: config.provisioning,
+        dataDir,
+        wifi,
+        binder: new CloudBinder({
+          link,
+          topics,
+          bus,
+          log,
+          timeoutMs: config.provisioning.bindTimeoutSeconds * 1000,
+          info: () => ({ model: identity.model ?? config.device.model, fw: firmware.version }),
+        }),
+        raise: (data) => events.raise('provisioning', data),
+        secrets: ctx.secrets,
+        led: hardware.statusLed,
+        voice: hardware.voice,
+        softap: softApModeFactory({
+          config: config.provisioning.softap,
+          identity,
+          wifi,
+          secrets: ctx.secrets,
+          log,
+          ...(ctx.onSoftApListening ? { onListening: ctx.onSoftApListening } : {}),
+        }),
+        log,
+      })
+    : undefined;
+  const factoryReset = () => {
+    void hardware.voice?.say('factory_reset');
+    requestExit({ kind: 'factory-reset' });
+  };
+  hardware.button?.on('short', () => void provisioning?.startSoftAp());
+  hardware.button?.on('long', factoryReset);
+  commands.register<Record<string, never>>('unbind', {
+    params: Type.Object({}, { additionalProperties: false }),
+    run: async () => ({ result: { unbinding: true }, after: factoryReset }),
+  });
+
   const hubs = { main: new StreamHub('main'), sub: new StreamHub('sub') };
   const settings = () => state.settings;
   const mediaStore = new MediaStore({ dir: join(dataDir, 'media'), ...config.alarms.store, log });
@@ -152,7 +209,10 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
         hubs,
         settings,
         log,
-        onAnalysisFrame: (frame) => alarms?.analyse(frame),
+        onAnalysisFrame: (frame) => {
+          alarms?.analyse(frame);
+          provisioning?.offerFrame(frame);
+        },
         onCrash: (info) =>
           void events
             .raise('error', {
@@ -241,7 +301,15 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
 
   // Listeners first, the connection last: whatever reacts to `cloud.connected` is ready when it fires.
   // Stopping runs backwards: offline is published first, then streams close, then capture stops.
-  const modules: Module[] = [state, events, presence, commands, reactions];
+  const hardwareModule: Module = {
+    name: 'hardware',
+    start: async () => {
+      if (!provisioning) hardware.statusLed?.set('online');
+    },
+    stop: () => hardware.close(),
+  };
+  const modules: Module[] = [hardwareModule, state, events, presence, commands, reactions];
+  if (provisioning) modules.push(provisioning);
   if (alarms) modules.push(alarms);
   if (capture) modules.push(capture);
   if (rtsp) modules.push(rtsp);
@@ -249,5 +317,20 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
   if (ota) modules.push(ota);
   if (config.cloud.enabled) modules.push(link);
   const lifecycle = new Lifecycle(modules, log.child({ module: 'lifecycle' }));
-  return { deviceId, lifecycle, link, events, state, store, hubs, capture, rtsp, webrtc, exitRequested };
+  return {
+    deviceId,
+    lifecycle,
+    link,
+    events,
+    state,
+    store,
+    hubs,
+    capture,
+    rtsp,
+    webrtc,
+    provisioning,
+    hardware,
+    forgetNetworks,
+    exitRequested,
+  };
 }

@@ -51,6 +51,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       return 0;
     }
     if (outcome.kind === 'factory-reset') {
+      await agent
+        .forgetNetworks()
+        .catch((err: unknown) => log.warn({ err }, 'could not forget Wi-Fi networks'));
       const removed = await eraseUserData(options.config.dataDir);
       log.warn({ removed }, 'factory reset: user data erased');
       options.secrets.clear();

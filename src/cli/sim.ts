@@ -1,10 +1,15 @@
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { runDaemon } from '../app/daemon.js';
 import { loadConfigFile, parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { ConsoleServer } from '../console/server.js';
+import { writeJsonAtomic } from '../core/atomic-file.js';
 import { ensureSimReleaseKey, trustedEntry } from '../ota/release.js';
+import { BindTokens } from '../sim/bind-tokens.js';
 import { type EmbeddedBroker, isListening, startEmbeddedBroker } from '../sim/broker.js';
+import { SimCloud } from '../sim/cloud.js';
 import { ensureSimIdentity } from '../sim/identity.js';
 import { ensureSimKey, SIM_CLOUD_KEY } from '../sim/keys.js';
 import { MediaStore } from '../storage/media-store.js';
@@ -18,11 +23,43 @@ export interface SimOptions {
   wsPort?: number | undefined;
   rtspPort?: number | undefined;
   consolePort?: number | undefined;
+  /** The SoftAP provisioning server (on localhost: the simulator has no access point). */
+  softapPort?: number | undefined;
   /** Show this file (looped, in real time) instead of the test pattern. */
   video?: string | undefined;
+  /** Start out of the box: no setup yet, waiting for a QR code or the app. */
+  unprovisioned?: boolean | undefined;
 }
 
 const HOST = '127.0.0.1';
+const SIM_SOFTAP_PORT = 8081;
+
+/** The simulated board: a reset button, a status LED, IR-cut with IR LEDs and a PIR on sim GPIO lines. */
+const simBoard = {
+  button: { line: 17, activeLow: true },
+  statusLed: { line: 18 },
+  irCut: { filter: { line: 22 }, irLeds: { line: 23 } },
+  pir: { line: 24 },
+};
+
+/**
+ * A simulator is set up and bound to its own cloud unless asked to start out of the box; a
+ * factory reset in the simulator removes the record, and it then waits for a setup like a camera.
+ */
+async function prepareProvisioning(dataDir: string, unprovisioned: boolean): Promise<void> {
+  const path = join(dataDir, 'provisioning.json');
+  if (unprovisioned) {
+    await rm(path, { force: true });
+  } else if (!existsSync(path)) {
+    await mkdir(dataDir, { recursive: true });
+    await writeJsonAtomic(path, {
+      schemaVersion: 1,
+      state: 'provisioned',
+      bound: true,
+      updatedAt: Date.now(),
+    });
+  }
+}
 
 /** `ipcam-agent sim`: the whole product on a laptop with nothing to configure. */
 export async function simCommand(options: SimOptions): Promise<number> {
@@ -59,9 +96,25 @@ export async function simCommand(options: SimOptions): Promise<number> {
       : base.media,
     rtsp: { ...base.rtsp, host: HOST, port: options.rtspPort ?? base.rtsp.port },
     ota: { ...base.ota, trustedKeys: [...base.ota.trustedKeys, releaseKey] },
+    // The simulator's radio, GPIO and speaker; SoftAP provisioning served on localhost, with no AP.
+    wifi: { ...base.wifi, backend: 'sim' },
+    hardware: { ...simBoard, ...base.hardware, backend: 'sim' },
+    provisioning: {
+      ...base.provisioning,
+      softap: {
+        ...base.provisioning.softap,
+        host: HOST,
+        port: options.softapPort ?? SIM_SOFTAP_PORT,
+        accessPoint: false,
+      },
+    },
     // The simulator is never under systemd.
     systemd: { notify: false },
   });
+
+  await prepareProvisioning(dataDir, options.unprovisioned === true);
+  const bindTokens = new BindTokens();
+  const simCloud = await SimCloud.start(`mqtt://${HOST}:${mqttPort}`, bindTokens, log);
 
   const wsPort = broker?.wsPort ?? base.sim.wsPort;
   const mediaReader = new MediaStore({ dir: join(dataDir, 'media'), ...base.alarms.store, log });
@@ -72,6 +125,7 @@ export async function simCommand(options: SimOptions): Promise<number> {
     wsUrl: `ws://${HOST}:${wsPort}`,
     cloudKey: cloudKey.privateKey,
     media: (key) => mediaReader.get(key),
+    issueBindToken: () => bindTokens.issue(),
     log,
   });
   await webConsole.start();
@@ -99,6 +153,8 @@ export async function simCommand(options: SimOptions): Promise<number> {
       extraCloudKeys: [cloudKey.publicKey],
       speaker: (log) => new FileSpeaker(join(dataDir, 'sim-speaker.ulaw'), log),
       rebootInProcess: true,
+      onSoftApListening: (url) =>
+        process.stdout.write(`  softap         ${url} (label code as the password)\n`),
       reboot: async () => {},
       onStarted: (agent) => {
         const port = agent.rtsp?.server?.port;
@@ -109,6 +165,7 @@ export async function simCommand(options: SimOptions): Promise<number> {
     });
   } finally {
     await webConsole.stop();
+    await simCloud.stop();
     await broker?.close();
   }
 }

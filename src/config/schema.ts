@@ -1,7 +1,10 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import { AlarmsConfig } from '../alarms/config.js';
+import { HardwareConfig } from '../hardware/config.js';
 import { MediaConfig } from '../media/config.js';
 import { OtaConfig } from '../ota/config.js';
+import { ProvisioningConfig } from '../provisioning/config.js';
+import { WifiConfig } from '../provisioning/wifi/config.js';
 import { RtspConfig } from '../rtsp/config.js';
 import { WebrtcConfig } from '../webrtc/config.js';
 
@@ -92,6 +95,9 @@ export const ConfigSchema = T.Object(
     webrtc: WebrtcConfig,
     alarms: AlarmsConfig,
     ota: OtaConfig,
+    provisioning: ProvisioningConfig,
+    wifi: WifiConfig,
+    hardware: HardwareConfig,
     systemd: SystemdConfig,
     sim: SimConfig,
   },

@@ -1,4 +1,4 @@
-import { type KeyObject, randomUUID } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -15,6 +15,8 @@ export interface ConsoleOptions {
   cloudKey: KeyObject;
   /** Alarm pictures from the local store, for the event list. */
   media: (key: string) => Promise<Buffer | undefined>;
+  /** Bind tokens for QR codes and SoftAP setups, as the app gets them from the account service. */
+  issueBindToken: () => string;
   log: Logger;
 }
 
@@ -75,7 +77,7 @@ export class ConsoleServer {
           return;
         }
         case '/api/bind-token':
-          return send(200, 'text/plain', `bt-${randomUUID()}`);
+          return send(200, 'text/plain', this.#options.issueBindToken());
         default:
           return send(404, 'text/plain', 'not found\n');
       }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from '../core/logger.js';
+import { FACTORY_DIR } from '../storage/erase.js';
 import { Button } from './button.js';
 import type { Clock } from './clock.js';
 import type { HardwareConfig } from './config.js';
@@ -62,7 +63,8 @@ export async function createHardware(
   if (config.pir)
     hw.pir = new Pir(await open(config.pir, 'in'), deps.clock, { debounceMs: config.pir.debounceMs });
   if (config.voice.enabled) {
-    const promptsDir = config.voice.promptsDir ?? join(deps.dataDir, 'prompts');
+    // Under factory/: the prompts are not the owner's data, so a factory reset keeps them.
+    const promptsDir = config.voice.promptsDir ?? join(deps.dataDir, FACTORY_DIR, 'prompts');
     await ensurePrompts(promptsDir, { log: deps.log });
     hw.voice = new FfmpegVoice({
       promptsDir,

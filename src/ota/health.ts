@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { once } from 'node:events';
 import type { AgentEvents } from '../app/events.js';
+import { waitConnected } from '../cloud/connected.js';
 import type { EventBus } from '../core/bus.js';
 
 /** One condition the new firmware must reach before it is kept. `wait` rejects when `signal` aborts. */
@@ -10,25 +11,7 @@ export interface HealthCheck {
 }
 
 export function cloudCheck(link: { connected: boolean }, bus: EventBus<AgentEvents>): HealthCheck {
-  return {
-    name: 'cloud',
-    wait: (signal) => {
-      if (link.connected) return Promise.resolve();
-      const owner = {};
-      return new Promise<void>((resolve, reject) => {
-        const abort = () => {
-          bus.removeListeners(owner);
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', abort, { once: true });
-        bus.on(owner, 'cloud.connected', () => {
-          bus.removeListeners(owner);
-          signal.removeEventListener('abort', abort);
-          resolve();
-        });
-      });
-    },
-  };
+  return { name: 'cloud', wait: (signal) => waitConnected(link, bus, signal) };
 }
 
 /** Video is up once the main stream has shown its first keyframe with parameter sets. */

@@ -36,6 +36,10 @@ export async function prepareDevice(
     // Cloud suites need no video; media suites turn it on. Port 0: suites run side by side.
     media: { enabled: false },
     rtsp: { port: 0, host: '127.0.0.1' },
+    // Set up already, and quiet: suites about provisioning and the speaker turn these on.
+    provisioning: { enabled: false },
+    hardware: { backend: 'sim', voice: { enabled: false } },
+    wifi: { backend: 'sim' },
     ...extra,
   };
   const configPath = join(dir, 'config.json');

@@ -18,6 +18,7 @@ export const PROMPTS = {
   dhcp_failed: 'The router did not give an address.',
   cloud_unreachable: 'Cannot reach the cloud.',
   token_rejected: 'Binding failed. Please scan again.',
+  invalid_qr: 'This QR code cannot be used.',
   softap: 'Setup hotspot is on.',
   factory_reset: 'Resetting to factory settings.',
 } as const;

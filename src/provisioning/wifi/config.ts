@@ -19,6 +19,8 @@ export const WifiConfig = T.Object(
     iface: T.String({ minLength: 1, default: 'wlan0' }),
     connectTimeoutSeconds: T.Integer({ minimum: 5, maximum: 300, default: 45 }),
     dhcpTimeoutSeconds: T.Integer({ minimum: 2, maximum: 120, default: 20 }),
+    /** Private (0700) home of the short-lived password file nmcli reads; systemd's RuntimeDirectory. */
+    runtimeDir: T.String({ minLength: 1, default: '/run/ipcam-agent/wifi' }),
     /** wpa_supplicant's ctrl_interface directory (wpa_cli -p). */
     wpaCtrlDir: T.Optional(T.String({ minLength: 1 })),
     sim: T.Object(
