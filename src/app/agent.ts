@@ -304,6 +304,7 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
   const hardwareModule: Module = {
     name: 'hardware',
     start: async () => {
+      hardware.button?.start();
       if (!provisioning) hardware.statusLed?.set('online');
     },
     stop: () => hardware.close(),

@@ -1,0 +1,162 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimGpioChip } from '../../src/hardware/gpio/sim-chip.js';
+import { useBroker } from '../helpers/broker-fixture.js';
+import { DaemonProcess } from '../helpers/daemon.js';
+import { SMALL_STREAMS } from '../helpers/media.js';
+import { HttpError, ProvClient } from './softap/client/client.js';
+import { eventually } from './softap/helpers.js';
+
+// Wire values from ESP-IDF's wifi_constants.proto and this project's cloud-bind endpoint.
+const STA_CONNECTED = 0;
+const STA_CONNECTION_FAILED = 3;
+const FAIL_AUTH_ERROR = 0;
+const BIND_BOUND = 3;
+/** The simulator's board (src/cli/sim.ts): the reset button on an active-low line. */
+const BUTTON_LINE = 17;
+
+/**
+ * A simulated camera out of the box, set up the way the phone app does it over the camera's access
+ * point: Security 2 with the label code, a scan, a wrong password, the right one, a bind token
+ * from the account service. Then the owner re-opens setup with the button, and finally unbinds.
+ */
+describe('SoftAP setup of a camera out of the box', () => {
+  const fixture = useBroker();
+  let sim: DaemonProcess;
+  let dataDir: string;
+  let serial: string;
+  let consoleUrl: string;
+  let softapUrl: string;
+  let labelCode: string;
+  const app: ProvClient[] = [];
+  const topic = (rest: string) => `cam/v1/${serial}/${rest}`;
+  const isProvisioning = (state: string) => (m: { topic: string; json(): Record<string, unknown> }) =>
+    m.topic === topic('evt/provisioning') && m.json().state === state;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'softap-setup-'));
+    await writeFile(
+      join(dataDir, 'state.json'),
+      JSON.stringify({ schemaVersion: 1, desiredVersion: 0, settings: { stream: SMALL_STREAMS } }),
+    );
+    sim = new DaemonProcess([
+      'sim',
+      '--unprovisioned',
+      ...['--data-dir', dataDir, '--broker-port', String(fixture.broker.port)],
+      ...['--console-port', '0', '--rtsp-port', '0', '--softap-port', '0'],
+    ]);
+    serial =
+      (await sim.stdout.waitFor((l) => l.trim().startsWith('device id'), 'device id'))
+        .trim()
+        .split(/\s+/)
+        .at(-1) ?? '';
+    labelCode =
+      (await sim.stdout.waitFor((l) => l.trim().startsWith('label code'), 'label code'))
+        .trim()
+        .split(/\s+/)
+        .at(-1) ?? '';
+    consoleUrl =
+      /http:\/\/\S+/.exec(await sim.stdout.waitFor((l) => l.trim().startsWith('console'), 'console'))?.[0] ??
+      '';
+    softapUrl =
+      /http:\/\/\S+/.exec(await sim.stdout.waitFor((l) => l.trim().startsWith('softap'), 'softap'))?.[0] ??
+      '';
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const client of app) client.close();
+    await sim?.kill();
+  });
+
+  function appClient(): ProvClient {
+    const client = new ProvClient(softapUrl);
+    app.push(client);
+    return client;
+  }
+
+  it('waits with its AP up, refuses a wrong label code, and is set up and bound by the app', async () => {
+    await fixture.observer.waitFor(isProvisioning('softap'), 'waiting in SoftAP mode', 30_000);
+
+    await expect(
+      appClient().establishSession(labelCode === 'ZZZ999' ? 'YYY888' : 'ZZZ999'),
+    ).rejects.toBeInstanceOf(HttpError);
+
+    const phone = appClient();
+    await phone.establishSession(labelCode);
+    const networks = await phone.scan();
+    expect(networks.map((n) => n.ssid)).toEqual(['HomeNet', 'Broken Router', 'Cafe Open']);
+
+    expect(await phone.setConfig('HomeNet', 'not the password')).toBe(0);
+    expect(await phone.applyConfig()).toBe(0);
+    const failed = await eventually(
+      () => phone.getStatus(),
+      (s) => s.staState === STA_CONNECTION_FAILED,
+      20_000,
+    );
+    expect(failed.failReason).toBe(FAIL_AUTH_ERROR);
+    await fixture.observer.waitFor(
+      (m) => isProvisioning('failed')(m) && m.json().reason === 'auth_error',
+      'failed: auth_error',
+    );
+
+    const token = await (await fetch(`${consoleUrl}api/bind-token`)).text();
+    expect(await phone.setConfig('HomeNet', 'correct horse')).toBe(0);
+    expect(await phone.applyConfig()).toBe(0);
+    expect(
+      (
+        await eventually(
+          () => phone.getStatus(),
+          (s) => s.staState === STA_CONNECTED,
+          20_000,
+        )
+      ).staState,
+    ).toBe(STA_CONNECTED);
+    expect(await phone.sendBind(token, 'eu')).toBe(0);
+    const bind = await eventually(
+      () => phone.bindStatus(),
+      (s) => s.state === BIND_BOUND,
+      20_000,
+    );
+    expect(bind.state).toBe(BIND_BOUND);
+
+    const bound = await fixture.observer.waitFor(
+      (m) => isProvisioning('provisioned')(m) && m.json().bound === true,
+      'provisioned and bound',
+    );
+    expect(bound.json()).toMatchObject({ via: 'softap', ssid: 'HomeNet' });
+    const request = await fixture.observer.waitFor((m) => m.topic === topic('bind'), 'bind request');
+    expect(request.json()).toMatchObject({ token, region: 'eu' });
+    const record = JSON.parse(await readFile(join(dataDir, 'provisioning.json'), 'utf8'));
+    expect(record).toMatchObject({ state: 'provisioned', bound: true, region: 'eu' });
+    expect(sim.stdout.lines.join('\n')).not.toContain('correct horse');
+  });
+
+  it('a short press of the reset button opens setup again on the provisioned camera', async () => {
+    const again = fixture.observer.next(isProvisioning('softap'), 'SoftAP mode after the press', 15_000);
+    const chip = new SimGpioChip(join(dataDir, 'sim-gpio'));
+    chip.set(BUTTON_LINE, 0);
+    // The finger stays on the button for a moment: longer than the debounce, far shorter than 5 s.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    chip.set(BUTTON_LINE, 1);
+    await again;
+    const record = JSON.parse(await readFile(join(dataDir, 'provisioning.json'), 'utf8'));
+    expect(record).toMatchObject({ state: 'softap', bound: true });
+  });
+
+  it('unbind erases the owner’s data and returns the camera to waiting for a setup', async () => {
+    const waiting = fixture.observer.next(
+      (m) => isProvisioning('softap')(m) && m.json().bound === false,
+      'waiting again after unbind',
+      30_000,
+    );
+    expect(await fixture.observer.request(topic('cmd/unbind'), {})).toMatchObject({ ok: true });
+    await waiting;
+    const record = JSON.parse(await readFile(join(dataDir, 'provisioning.json'), 'utf8'));
+    expect(record).toMatchObject({ state: 'softap', bound: false });
+    expect(record.ssid).toBeUndefined();
+    expect(existsSync(join(dataDir, 'secrets.enc'))).toBe(false);
+  });
+});
