@@ -93,6 +93,11 @@ export class ProvisioningService implements Module {
     await this.#stopSoftAp();
   }
 
+  /** Resolves when no setup step started by a QR code is running (tests and shutdown). */
+  async settled(): Promise<void> {
+    while (this.#busy) await this.#busy.catch(() => undefined);
+  }
+
   /** Offered every analysis frame; reads QR codes only while waiting for a setup. */
   offerFrame(frame: GrayFrame): void {
     if (!this.#qrActive()) return;
