@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { runDaemon } from '../app/daemon.js';
 import { loadConfigFile, parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { HardwareTwin, type SimBoard } from '../console/hardware-twin.js';
 import { ConsoleServer } from '../console/server.js';
 import { writeJsonAtomic } from '../core/atomic-file.js';
 import { ensureSimReleaseKey, trustedEntry } from '../ota/release.js';
@@ -35,7 +36,7 @@ const HOST = '127.0.0.1';
 const SIM_SOFTAP_PORT = 8081;
 
 /** The simulated board: a reset button, a status LED, IR-cut with IR LEDs and a PIR on sim GPIO lines. */
-const simBoard = {
+const simBoard: SimBoard = {
   button: { line: 17, activeLow: true },
   statusLed: { line: 18 },
   irCut: { filter: { line: 22 }, irLeds: { line: 23 } },
@@ -126,6 +127,7 @@ export async function simCommand(options: SimOptions): Promise<number> {
     cloudKey: cloudKey.privateKey,
     media: (key) => mediaReader.get(key),
     issueBindToken: () => bindTokens.issue(),
+    hardware: new HardwareTwin(join(dataDir, 'sim-gpio'), simBoard),
     log,
   });
   await webConsole.start();

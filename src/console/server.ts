@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { Logger } from '../core/logger.js';
 import { type Right, signViewerToken } from '../webrtc/token.js';
+import type { HardwareTwin } from './hardware-twin.js';
 import page from './page.html';
 
 export interface ConsoleOptions {
@@ -17,6 +18,8 @@ export interface ConsoleOptions {
   media: (key: string) => Promise<Buffer | undefined>;
   /** Bind tokens for QR codes and SoftAP setups, as the app gets them from the account service. */
   issueBindToken: () => string;
+  /** The simulated board's lines, pressed and read from the page. */
+  hardware?: HardwareTwin;
   log: Logger;
 }
 
@@ -75,6 +78,19 @@ export class ConsoleServer {
             () => send(404, 'text/plain', 'not found\n'),
           );
           return;
+        }
+        case '/api/hardware': {
+          const twin = this.#options.hardware;
+          if (!twin) return send(404, 'text/plain', 'no simulated hardware\n');
+          const input = url.searchParams.get('hold');
+          if (request.method === 'POST' && (input === 'button' || input === 'pir')) {
+            try {
+              twin.hold(input, Number(url.searchParams.get('ms') ?? '300'));
+            } catch (err) {
+              return send(400, 'text/plain', `${(err as Error).message}\n`);
+            }
+          }
+          return send(200, 'application/json', JSON.stringify(twin.levels()));
         }
         case '/api/bind-token':
           return send(200, 'text/plain', this.#options.issueBindToken());

@@ -3,7 +3,6 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimGpioChip } from '../../src/hardware/gpio/sim-chip.js';
 import { useBroker } from '../helpers/broker-fixture.js';
 import { DaemonProcess } from '../helpers/daemon.js';
 import { SMALL_STREAMS } from '../helpers/media.js';
@@ -15,8 +14,6 @@ const STA_CONNECTED = 0;
 const STA_CONNECTION_FAILED = 3;
 const FAIL_AUTH_ERROR = 0;
 const BIND_BOUND = 3;
-/** The simulator's board (src/cli/sim.ts): the reset button on an active-low line. */
-const BUTTON_LINE = 17;
 
 /**
  * A simulated camera out of the box, set up the way the phone app does it over the camera's access
@@ -134,16 +131,25 @@ describe('SoftAP setup of a camera out of the box', () => {
     expect(sim.stdout.lines.join('\n')).not.toContain('correct horse');
   });
 
-  it('a short press of the reset button opens setup again on the provisioned camera', async () => {
+  it('a short press of the reset button, from the console, opens setup again on the provisioned camera', async () => {
+    const board = async (query = '') =>
+      (await (
+        await fetch(`${consoleUrl}api/hardware${query}`, { method: query ? 'POST' : 'GET' })
+      ).json()) as {
+        led: number;
+      };
+    // Provisioned: the LED is solid on.
+    expect((await board()).led).toBe(1);
     const again = fixture.observer.next(isProvisioning('softap'), 'SoftAP mode after the press', 15_000);
-    const chip = new SimGpioChip(join(dataDir, 'sim-gpio'));
-    chip.set(BUTTON_LINE, 0);
-    // The finger stays on the button for a moment: longer than the debounce, far shorter than 5 s.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    chip.set(BUTTON_LINE, 1);
+    await board('?hold=button&ms=300');
     await again;
     const record = JSON.parse(await readFile(join(dataDir, 'provisioning.json'), 'utf8'));
     expect(record).toMatchObject({ state: 'softap', bound: true });
+    const softapLines = sim.stdout.lines.filter(
+      (l) => l.includes('"msg":"provisioning state"') && l.includes('"state":"softap"'),
+    );
+    // Once out of the box, once for the press; the LED blinks "waiting" again.
+    expect(softapLines.map((l) => JSON.parse(l).led)).toEqual(['waiting', 'waiting']);
   });
 
   it('unbind erases the owner’s data and returns the camera to waiting for a setup', async () => {
