@@ -179,15 +179,19 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
         log,
       })
     : undefined;
-  const factoryReset = () => {
-    void hardware.voice?.say('factory_reset');
-    requestExit({ kind: 'factory-reset' });
+  const factoryReset = (via: 'button' | 'unbind') => {
+    log.warn({ via }, 'factory reset requested');
+    // The owner hears it before the camera goes quiet; a speaker that hangs does not hold it up.
+    const spoken = hardware.voice?.say('factory_reset') ?? Promise.resolve();
+    void Promise.race([spoken, new Promise((resolve) => setTimeout(resolve, 5000))]).then(() =>
+      requestExit({ kind: 'factory-reset' }),
+    );
   };
   hardware.button?.on('short', () => void provisioning?.startSoftAp());
-  hardware.button?.on('long', factoryReset);
+  hardware.button?.on('long', () => factoryReset('button'));
   commands.register<Record<string, never>>('unbind', {
     params: Type.Object({}, { additionalProperties: false }),
-    run: async () => ({ result: { unbinding: true }, after: factoryReset }),
+    run: async () => ({ result: { unbinding: true }, after: () => factoryReset('unbind') }),
   });
 
   const hubs = { main: new StreamHub('main'), sub: new StreamHub('sub') };

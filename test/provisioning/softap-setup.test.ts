@@ -165,4 +165,19 @@ describe('SoftAP setup of a camera out of the box', () => {
     expect(record.ssid).toBeUndefined();
     expect(existsSync(join(dataDir, 'secrets.enc'))).toBe(false);
   });
+
+  it('holding the reset button for 5 s resets the camera to factory settings', async () => {
+    const erased = () =>
+      sim.stdout.lines.filter((l) => l.includes('"msg":"factory reset: user data erased"')).length;
+    const before = erased();
+    const waiting = fixture.observer.next(isProvisioning('softap'), 'waiting after the reset', 30_000);
+    await fetch(`${consoleUrl}api/hardware?hold=button&ms=6000`, { method: 'POST' });
+    await sim.stdout.waitFor(
+      (l) => l.includes('"msg":"factory reset requested"') && l.includes('"via":"button"'),
+      'factory reset by the button',
+      15_000,
+    );
+    await waiting;
+    expect(erased()).toBe(before + 1);
+  }, 60_000);
 });
