@@ -102,6 +102,11 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
       model: config.device.model,
       fwVersion: firmware.version,
       capabilities: ctx.capabilities,
+      wifi: () => {
+        const link = provisioning?.link;
+        return { ssid: link?.ssid ?? null, rssi: link?.rssi ?? null };
+      },
+      activatedAt: () => provisioning?.state.activatedAt ?? null,
     });
 
   const link = new CloudLink({
@@ -168,6 +173,7 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
         secrets: ctx.secrets,
         led: hardware.statusLed,
         voice: hardware.voice,
+        onInfoChanged: () => bus.emit('info.changed', {}),
         softap: softApModeFactory({
           config: config.provisioning.softap,
           identity,

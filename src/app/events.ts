@@ -5,4 +5,6 @@ export interface AgentEvents {
   'cloud.connected': { at: number };
   'cloud.disconnected': { at: number };
   'settings.changed': { settings: Settings; changed: readonly string[] };
+  /** Something the `info` document shows has changed (network, activation). */
+  'info.changed': Record<string, never>;
 }

@@ -115,7 +115,7 @@ export async function simCommand(options: SimOptions): Promise<number> {
 
   await prepareProvisioning(dataDir, options.unprovisioned === true);
   const bindTokens = new BindTokens();
-  const simCloud = await SimCloud.start(`mqtt://${HOST}:${mqttPort}`, bindTokens, log);
+  const simCloud = SimCloud.start(`mqtt://${HOST}:${mqttPort}`, bindTokens, log);
 
   const wsPort = broker?.wsPort ?? base.sim.wsPort;
   const mediaReader = new MediaStore({ dir: join(dataDir, 'media'), ...base.alarms.store, log });

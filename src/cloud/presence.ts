@@ -30,11 +30,13 @@ export class Presence implements Module {
   }
 
   async start(): Promise<void> {
-    this.#bus.on(this, 'cloud.connected', () =>
+    const publish = () =>
       this.#link
         .publish(this.#topics.info, this.#info(), { retain: true })
-        .catch((err: unknown) => this.#log.warn({ err }, 'could not publish info')),
-    );
+        .catch((err: unknown) => this.#log.warn({ err }, 'could not publish info'));
+    this.#bus.on(this, 'cloud.connected', publish);
+    // A new network or a bind changes what info says; offline, the next connect publishes it.
+    this.#bus.on(this, 'info.changed', () => (this.#link.connected ? publish() : undefined));
   }
 
   async stop(): Promise<void> {

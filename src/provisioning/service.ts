@@ -32,6 +32,8 @@ export interface ProvisioningDeps {
   voice?: { say(prompt: PromptName): Promise<void> };
   /** Built lazily: it needs `join` and `bindFromApp` of this service. */
   softap?: (service: ProvisioningService) => SoftApMode;
+  /** Called when the network or the binding changed, for the `info` document. */
+  onInfoChanged?: () => void;
   log: Logger;
 }
 
@@ -58,6 +60,7 @@ export class ProvisioningService implements Module {
   #softap: SoftApMode | undefined;
   #softapTimer: NodeJS.Timeout | undefined;
   #busy: Promise<unknown> | undefined;
+  #link: { ssid: string; rssi: number } | undefined;
   #stopped = false;
 
   constructor(deps: ProvisioningDeps) {
@@ -71,10 +74,16 @@ export class ProvisioningService implements Module {
     return { ...this.#record };
   }
 
+  /** The network the camera is on, as last read from the backend (for `info`). */
+  get link(): { ssid: string; rssi: number } | undefined {
+    return this.#link;
+  }
+
   async start(): Promise<void> {
     this.#stopped = false;
     const saved = await this.#file.load();
     this.#record = saved;
+    await this.#readLink();
     if (saved.state === 'provisioned') {
       this.#log.info({ state: saved.state, bound: saved.bound, led: 'online' }, 'provisioned already');
       this.#deps.led?.set('online');
@@ -148,6 +157,7 @@ export class ProvisioningService implements Module {
       return outcome;
     }
     this.#log.info({ ssid, via }, 'joined the network');
+    await this.#readLink();
     if (via === 'softap') await this.#provisioned(this.#record.bound);
     return outcome;
   }
@@ -222,7 +232,9 @@ export class ProvisioningService implements Module {
 
   async #provisioned(bound: boolean): Promise<void> {
     this.#actedOn.clear();
-    await this.#set({ state: 'provisioned', reason: undefined, bound }, 'online', 'connected');
+    const activatedAt = bound ? (this.#record.activatedAt ?? Date.now()) : this.#record.activatedAt;
+    await this.#set({ state: 'provisioned', reason: undefined, bound, activatedAt }, 'online', 'connected');
+    this.#deps.onInfoChanged?.();
     if (this.#softap) {
       clearTimeout(this.#softapTimer);
       // The app polls the outcome over the AP: it stays up a little longer.
@@ -252,6 +264,15 @@ export class ProvisioningService implements Module {
     const softap = this.#softap;
     this.#softap = undefined;
     await softap?.stop().catch((err: unknown) => this.#log.warn({ err }, 'SoftAP mode did not stop cleanly'));
+  }
+
+  async #readLink(): Promise<void> {
+    try {
+      const status = await this.#deps.wifi.status();
+      this.#link = status ? { ssid: status.ssid, rssi: status.rssi } : undefined;
+    } catch (err) {
+      this.#log.debug({ err }, 'could not read the Wi-Fi status');
+    }
   }
 
   /** Out of the box, after a reset or a failure: the QR reader and (unless configured off) the AP. */

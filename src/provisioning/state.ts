@@ -36,6 +36,8 @@ export const ProvisioningRecord = T.Object(
     ssid: T.Optional(T.String()),
     bound: T.Boolean({ default: false }),
     region: T.Optional(T.String()),
+    /** When the cloud first acknowledged a bind (ms); `info.activatedAt`. */
+    activatedAt: T.Optional(T.Integer()),
     updatedAt: T.Integer({ default: 0 }),
   },
   { additionalProperties: false },

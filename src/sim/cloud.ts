@@ -9,17 +9,32 @@ import type { BindTokens } from './bind-tokens.js';
  */
 export class SimCloud {
   readonly #client: MqttClient;
+  /** Resolves once the first subscription to `bind` is in place. */
+  readonly ready: Promise<void>;
 
-  private constructor(client: MqttClient) {
+  private constructor(client: MqttClient, ready: Promise<void>) {
     this.#client = client;
+    this.ready = ready;
   }
 
-  static async start(url: string, tokens: BindTokens, log: Logger): Promise<SimCloud> {
-    const client = await mqtt.connectAsync(url, {
+  /** Connects in the background: the simulated camera must start even while the broker is away. */
+  static start(url: string, tokens: BindTokens, log: Logger): SimCloud {
+    const client = mqtt.connect(url, {
       protocolVersion: 5,
       clientId: `sim-cloud-${randomUUID()}`,
       reconnectPeriod: 1000,
     });
+    let subscribed: () => void = () => {};
+    const ready = new Promise<void>((resolve) => {
+      subscribed = resolve;
+    });
+    client.on('connect', () => {
+      client
+        .subscribeAsync('cam/v1/+/bind', { qos: 1 })
+        .then(() => subscribed())
+        .catch((err: unknown) => log.warn({ err }, 'sim cloud: could not subscribe'));
+    });
+    client.on('error', (err) => log.debug({ err }, 'sim cloud: connection error'));
     client.on('message', (topic, payload, packet) => {
       const responseTopic = packet.properties?.responseTopic;
       if (!responseTopic) return;
@@ -42,8 +57,7 @@ export class SimCloud {
         })
         .catch((err: unknown) => log.warn({ err }, 'sim cloud: could not answer bind'));
     });
-    await client.subscribeAsync('cam/v1/+/bind', { qos: 1 });
-    return new SimCloud(client);
+    return new SimCloud(client, ready);
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { SimCloud } from '../../src/sim/cloud.js';
 import { captureLog } from '../core/fixtures.js';
 import { useBroker } from '../helpers/broker-fixture.js';
 import { DaemonProcess, prepareDevice, type TestDevice } from '../helpers/daemon.js';
+import { SMALL_STREAMS } from '../helpers/media.js';
 import { ffmpeg, type TempDir, tempDir } from '../helpers/media-fixtures.js';
 
 /**
@@ -75,7 +76,7 @@ describe('QR code setup through the camera’s own frames', () => {
         .join(';'),
       ...[
         '-t',
-        '12',
+        String(4 * codes.length),
         '-c:v',
         'libx264',
         '-preset',
@@ -96,6 +97,11 @@ describe('QR code setup through the camera’s own frames', () => {
         hardware: { backend: 'sim', statusLed: { line: 18 } },
         wifi: { backend: 'sim' },
       },
+    );
+    // Small streams: a 1080p encode would take most of CI's two cores.
+    await writeFile(
+      join(device.dataDir, 'state.json'),
+      JSON.stringify({ schemaVersion: 1, desiredVersion: 0, settings: { stream: SMALL_STREAMS } }),
     );
     daemon = DaemonProcess.run(device.configPath);
   }, 60_000);

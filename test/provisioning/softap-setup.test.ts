@@ -129,6 +129,15 @@ describe('SoftAP setup of a camera out of the box', () => {
     const record = JSON.parse(await readFile(join(dataDir, 'provisioning.json'), 'utf8'));
     expect(record).toMatchObject({ state: 'provisioned', bound: true, region: 'eu' });
     expect(sim.stdout.lines.join('\n')).not.toContain('correct horse');
+    // The retained info now names the network and the activation time.
+    const info = await fixture.observer.waitFor(
+      (m) => m.topic === topic('info') && m.json<{ activatedAt: number | null }>().activatedAt !== null,
+      'info with the activation',
+    );
+    expect(info.json()).toMatchObject({
+      wifi: { ssid: 'HomeNet', rssi: -48 },
+      activatedAt: record.activatedAt,
+    });
   });
 
   it('a short press of the reset button, from the console, opens setup again on the provisioned camera', async () => {
