@@ -7,7 +7,7 @@ import type { Logger } from '../core/logger.js';
 import { mergeDesired, type Rejection } from '../settings/apply.js';
 import { ICE_CREDENTIALS_STORE, SECRET_SETTINGS, type Settings, SettingsShape } from '../settings/schema.js';
 import type { SecretStore } from '../storage/secret-store.js';
-import { StateFile } from '../storage/state-file.js';
+import { type Migrations, VersionedFile } from '../storage/versioned-file.js';
 import { parseBody } from './commands.js';
 import type { CloudLink, IncomingMessage } from './link.js';
 import type { Topics } from './topics.js';
@@ -18,8 +18,19 @@ const ResultSchema = T.Object({
   rejected: T.Array(T.Object({ key: T.String(), code: T.String(), message: T.String() })),
 });
 
+/**
+ * The schema version of `state.json` this firmware writes. To change the schema: bump it, make
+ * `schemaVersion` that literal, and add the step from the previous version to the migrations below;
+ * the new version is then written to `state.v<n>.json` and the older firmware's file stays as it was
+ * (src/storage/versioned-file.ts, docs/ota.md "Settings across upgrades and rollbacks").
+ */
+export const DEVICE_STATE_VERSION = 1;
+
+/** `[n]` turns a version-n device state into version n+1. None yet: version 1 is the only one. */
+export const DEVICE_STATE_MIGRATIONS: Migrations = {};
+
 export const DeviceStateSchema = T.Object({
-  schemaVersion: T.Literal(1, { default: 1 }),
+  schemaVersion: T.Literal(DEVICE_STATE_VERSION, { default: DEVICE_STATE_VERSION }),
   /** The last desired version applied; older or equal versions are ignored. */
   desiredVersion: T.Integer({ minimum: 0, default: 0 }),
   settings: T.Object(SettingsShape, { additionalProperties: false, default: {} }),
@@ -28,6 +39,17 @@ export const DeviceStateSchema = T.Object({
 
 type DeviceState = Static<typeof DeviceStateSchema>;
 type ApplyResult = Static<typeof ResultSchema>;
+
+/** `state.json` as this firmware reads and writes it. */
+export function deviceStateFile(path: string, log: Logger): VersionedFile<typeof DeviceStateSchema> {
+  return new VersionedFile({
+    path,
+    schema: DeviceStateSchema,
+    version: DEVICE_STATE_VERSION,
+    migrations: DEVICE_STATE_MIGRATIONS,
+    log,
+  });
+}
 
 export interface StateSyncDeps {
   link: CloudLink;
@@ -48,14 +70,14 @@ export class StateSync implements Module {
   readonly name = 'state-sync';
   readonly #deps: StateSyncDeps;
   readonly #log: Logger;
-  readonly #file: StateFile<typeof DeviceStateSchema>;
+  readonly #file: VersionedFile<typeof DeviceStateSchema>;
   #state: DeviceState | undefined;
   #queue: Promise<void> = Promise.resolve();
 
   constructor(deps: StateSyncDeps) {
     this.#deps = deps;
     this.#log = deps.log.child({ module: 'state' });
-    this.#file = new StateFile(deps.statePath, DeviceStateSchema, this.#log);
+    this.#file = deviceStateFile(deps.statePath, this.#log);
     deps.link.route(deps.topics.desired, (message) => this.#enqueue(message));
   }
 

@@ -4,12 +4,57 @@ import { Value } from '@sinclair/typebox/value';
 import { AgentError, errorMessage } from '../core/errors.js';
 import { type Config, ConfigSchema } from './schema.js';
 
+/** Turns a config object of schema version n into one of version n+1 (before validation). */
+export type ConfigMigration = (previous: Record<string, unknown>) => Record<string, unknown>;
+
+/** The config `schemaVersion` this build reads: the literal in ConfigSchema. */
+export const CONFIG_VERSION: number = ConfigSchema.properties.schemaVersion.const;
+
+/**
+ * `[n]` turns a version-n config into version n+1. Empty: version 1 is the only one. To change the
+ * config schema incompatibly, bump the literal in ConfigSchema and add the step here; a config written
+ * for an older build then still starts the daemon (the file itself is never rewritten).
+ */
+export const CONFIG_MIGRATIONS: Readonly<Record<number, ConfigMigration>> = {};
+
+/**
+ * Brings a parsed config up to `version` through `migrations`. A config without `schemaVersion` is a
+ * version 1 config (the key was optional then). A newer version than the build reads, or one it has no
+ * way up from, stops with CONFIG_INVALID naming `schemaVersion`: guessing could turn a setting into
+ * another one.
+ */
+export function migrateConfig(
+  input: Record<string, unknown>,
+  version = CONFIG_VERSION,
+  migrations: Readonly<Record<number, ConfigMigration>> = CONFIG_MIGRATIONS,
+): Record<string, unknown> {
+  const from = input.schemaVersion ?? 1;
+  const invalid = (message: string) =>
+    new AgentError('config_invalid', `config: schemaVersion: ${message}`, {
+      details: { key: 'schemaVersion' },
+    });
+  if (typeof from !== 'number' || !Number.isSafeInteger(from) || from < 1) {
+    throw invalid(`expected an integer >= 1, got ${JSON.stringify(from)}`);
+  }
+  if (from > version) {
+    throw invalid(`${from} is newer than this firmware reads (${version}); use a config written for it`);
+  }
+  let config = input;
+  for (let v = from; v < version; v += 1) {
+    const migrate = migrations[v];
+    if (!migrate) throw invalid(`no migration from version ${v} to ${v + 1}`);
+    config = { ...migrate(structuredClone(config)), schemaVersion: v + 1 };
+  }
+  return config;
+}
+
 /** Validates a parsed config object, filling defaults. Throws CONFIG_INVALID naming the first bad key. */
 export function parseConfig(input: unknown): Config {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new AgentError('config_invalid', 'config: expected an object at the top level');
   }
-  const value = Value.Default(ConfigSchema, withoutNulls(input));
+  const migrated = migrateConfig(withoutNulls(input) as Record<string, unknown>);
+  const value = Value.Default(ConfigSchema, migrated);
   const first = Value.Errors(ConfigSchema, value).First();
   if (first) {
     const key = first.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';

@@ -1,12 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
-import { request } from 'node:https';
 import { setTimeout as delay } from 'node:timers/promises';
 import { classifyTlsError } from '../cloud/tls.js';
 import { Backoff } from '../core/backoff.js';
+import { BatchWriter } from './batch-writer.js';
 import { OtaError } from './errors.js';
 import { hashFilePrefix } from './hash-file.js';
+import { type HttpsResponse, httpsGet } from './https-get.js';
 
 export interface DownloadOptions {
   url: string;
@@ -29,17 +29,23 @@ export interface DownloadResult {
   resumedFrom: number;
 }
 
-const WRITE_BATCH = 1024 * 1024;
+/** One read of the connection: a TLS record is at most 16 kB, so a read is never larger. */
+const READ_BUFFER = 64 * 1024;
+const WRITE_BATCH = 256 * 1024;
+/** Full batches waiting for the disk before reading pauses: 3 MB of buffers in all. */
+const MAX_QUEUED = 2;
 const MAX_REDIRECTS = 5;
 
 /** Thrown inside an attempt when it cannot go on but a new attempt may. */
 class Transient extends Error {}
 
 /**
- * Downloads over HTTPS into a file with constant memory: chunks are hashed as they arrive and written
- * in batches of at most 1 MB. A dropped or stalled connection is resumed with `Range` from the bytes
- * already received; a restart resumes from the bytes on disk (re-hashed once). More bytes than
- * `size` fail at once, before they reach the disk.
+ * Downloads over HTTPS into a file with constant memory: the connection reads into one 64 kB buffer
+ * (`httpsGet`), each piece is hashed there and copied into one of three 1 MB write batches, and
+ * reading pauses while two full batches wait for the disk. Nothing is allocated per chunk, so memory
+ * does not depend on how often the garbage collector runs. A dropped or stalled connection is resumed
+ * with `Range` from the bytes already received; a restart resumes from the bytes on disk (re-hashed
+ * once). More bytes than `size` fail at once, before they reach the disk.
  */
 export async function download(options: DownloadOptions): Promise<DownloadResult> {
   const handle = await open(options.file, 'a+', 0o600);
@@ -53,14 +59,24 @@ export async function download(options: DownloadOptions): Promise<DownloadResult
 class Transfer {
   readonly #o: DownloadOptions;
   readonly #handle: FileHandle;
+  readonly #readBuffer = Buffer.allocUnsafeSlow(READ_BUFFER);
+  readonly #writer: BatchWriter;
   #hash: Hash = createHash('sha256');
   #received = 0;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
+  #written = 0;
 
   constructor(options: DownloadOptions, handle: FileHandle) {
     this.#o = options;
     this.#handle = handle;
+    this.#writer = new BatchWriter({
+      handle,
+      batchBytes: WRITE_BATCH,
+      maxQueued: MAX_QUEUED,
+      onWritten: (bytes) => {
+        this.#written += bytes;
+        options.onProgress?.(this.#written);
+      },
+    });
   }
 
   async run(): Promise<DownloadResult> {
@@ -70,6 +86,7 @@ class Transfer {
     else if (onDisk > 0) {
       await hashFilePrefix(o.file, onDisk, this.#hash);
       this.#received = onDisk;
+      this.#written = onDisk;
     }
     const resumedFrom = this.#received;
     const backoff = new Backoff({ initialMs: o.retryInitialMs, maxMs: o.retryMaxMs, jitter: 0.3 });
@@ -79,7 +96,7 @@ class Transfer {
       try {
         await this.#attempt(o.url, 0);
       } catch (err) {
-        await this.#flush();
+        await this.#writer.flush();
         if (o.signal.aborted) throw o.signal.reason ?? err;
         if (!(err instanceof Transient)) throw err;
         if (this.#received > before) {
@@ -95,16 +112,44 @@ class Transfer {
         await delay(delayMs, undefined, { signal: o.signal });
       }
     }
-    await this.#flush();
+    await this.#writer.flush();
     await this.#handle.sync();
     return { sha256: this.#hash.digest('hex'), resumedFrom };
   }
 
   async #attempt(url: string, redirects: number): Promise<void> {
-    const response = await this.#get(url);
-    const status = response.statusCode ?? 0;
+    const o = this.#o;
+    const headers: Record<string, string> = {
+      'user-agent': 'ipcam-agent-ota',
+      'accept-encoding': 'identity',
+    };
+    if (this.#received > 0) headers.range = `bytes=${this.#received}-`;
+    let response: HttpsResponse;
+    try {
+      response = await httpsGet({
+        url,
+        headers,
+        ca: o.ca,
+        signal: o.signal,
+        idleTimeoutMs: o.stallTimeoutMs,
+        readBuffer: this.#readBuffer,
+      });
+    } catch (err) {
+      throw classify(err);
+    }
+    try {
+      await this.#receive(response, url, redirects);
+    } catch (err) {
+      throw classify(err);
+    } finally {
+      response.close();
+    }
+  }
+
+  async #receive(response: HttpsResponse, url: string, redirects: number): Promise<void> {
+    const { status } = response;
     if (status >= 300 && status < 400 && response.headers.location) {
-      response.resume();
+      response.close();
       if (redirects >= MAX_REDIRECTS) throw new OtaError('download_failed', 'too many redirects');
       const next = new URL(response.headers.location, url);
       if (next.protocol !== 'https:') throw new OtaError('insecure_url', 'redirected to a non-https URL');
@@ -112,12 +157,10 @@ class Transfer {
     }
     if (status === 416 && this.#received > 0) {
       // Our partial file is at least as long as the resource: start over rather than guess.
-      response.resume();
       await this.#restart();
       throw new Transient('range not satisfiable; starting over');
     }
     if (status === 408 || status === 429 || status >= 500) {
-      response.resume();
       throw new Transient(`server answered ${status}`);
     }
     if (status === 200) {
@@ -126,29 +169,9 @@ class Transfer {
     } else if (status === 206) {
       this.#checkContentRange(response.headers['content-range']);
     } else {
-      response.resume();
       throw new OtaError('download_failed', `server answered ${status}`);
     }
-    await this.#consume(response);
-  }
-
-  #get(url: string): Promise<IncomingMessage> {
-    const o = this.#o;
-    const headers: Record<string, string> = { 'user-agent': 'ipcam-agent-ota' };
-    if (this.#received > 0) headers.range = `bytes=${this.#received}-`;
-    return new Promise((resolve, reject) => {
-      const req = request(url, {
-        headers,
-        ca: o.ca,
-        rejectUnauthorized: true,
-        agent: false,
-        signal: o.signal,
-      });
-      req.setTimeout(o.stallTimeoutMs, () => req.destroy(new Transient('connection stalled')));
-      req.once('response', resolve);
-      req.once('error', (err) => reject(classify(err)));
-      req.end();
-    });
+    await response.body((bytes) => this.#consume(bytes));
   }
 
   #expectTotal(contentLength: string | undefined): void {
@@ -170,40 +193,23 @@ class Transfer {
     }
   }
 
-  async #consume(response: IncomingMessage): Promise<void> {
-    const o = this.#o;
-    try {
-      for await (const chunk of response as AsyncIterable<Buffer>) {
-        if (this.#received + chunk.length > o.size) {
-          throw new OtaError('size_mismatch', `server sent more than the ${o.size} bytes the job says`);
-        }
-        this.#hash.update(chunk);
-        this.#received += chunk.length;
-        this.#pending.push(chunk);
-        this.#pendingBytes += chunk.length;
-        if (this.#pendingBytes >= WRITE_BATCH) await this.#flush();
-      }
-    } catch (err) {
-      throw err instanceof OtaError ? err : classify(err);
+  /** Takes a piece of the body: a view of the read buffer, copied into a write batch before it returns. */
+  #consume(bytes: Uint8Array): Promise<void> | undefined {
+    if (this.#received + bytes.length > this.#o.size) {
+      throw new OtaError('size_mismatch', `server sent more than the ${this.#o.size} bytes the job says`);
     }
-    if (!response.complete) throw new Transient('connection closed early');
+    this.#hash.update(bytes);
+    this.#received += bytes.length;
+    return this.#writer.take(bytes);
   }
 
-  async #flush(): Promise<void> {
-    if (this.#pendingBytes === 0) return;
-    const batch = this.#pending;
-    this.#pending = [];
-    this.#pendingBytes = 0;
-    await this.#handle.writev(batch);
-    this.#o.onProgress?.(this.#received);
-  }
-
+  /** Only between attempts, when the writer is flushed. */
   async #restart(): Promise<void> {
+    await this.#writer.flush();
     await this.#handle.truncate(0);
     this.#hash = createHash('sha256');
     this.#received = 0;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#written = 0;
   }
 }
 

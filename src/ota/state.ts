@@ -1,6 +1,6 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 import type { Logger } from '../core/logger.js';
-import { VersionedFile } from './versioned-file.js';
+import { VersionedFile } from '../storage/versioned-file.js';
 
 export const Phase = T.Union([
   T.Literal('downloading'),

@@ -7,7 +7,8 @@ import type { Logger } from '../core/logger.js';
 /**
  * A small JSON state file, validated against its schema on load. A file that is unreadable or fails
  * validation is set aside (renamed with .bad) and the defaults are used: a corrupt state file must
- * never keep the camera from starting.
+ * never keep the camera from starting. Files whose schema can change between firmwares use
+ * `VersionedFile` instead (one file per schema version, with migrations).
  */
 export class StateFile<S extends TSchema> {
   readonly #path: string;

@@ -1,8 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Type as T } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
 import { SecretValues } from '../../src/core/redact.js';
@@ -13,7 +12,6 @@ import { resumeAction } from '../../src/ota/resume.js';
 import { signDocument, verifyDocument } from '../../src/ota/signature.js';
 import type { JobRecord } from '../../src/ota/state.js';
 import { versionCodeOf } from '../../src/ota/version.js';
-import { VersionedFile } from '../../src/ota/versioned-file.js';
 
 const log = createLogger({ level: 'fatal', secrets: new SecretValues() });
 
@@ -48,37 +46,6 @@ describe('canonical form and signatures', () => {
   it('derives the contract example versionCode from a version', () => {
     expect(versionCodeOf('1.5.0')).toBe(10500);
     expect(versionCodeOf('0.1.0')).toBe(100);
-  });
-});
-
-describe('state that survives upgrades and rollbacks', () => {
-  const V1 = T.Object({ schemaVersion: T.Literal(1), name: T.String() });
-  const V2 = T.Object({ schemaVersion: T.Literal(2), label: T.Object({ text: T.String() }) });
-
-  it('a newer firmware migrates the old file; after a rollback the old firmware finds its file intact', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'vf-'));
-    const path = join(dir, 'settings.json');
-    const oldFw = new VersionedFile({ path, schema: V1, version: 1, log });
-    await oldFw.save({ schemaVersion: 1, name: 'Porch' });
-    const oldBytes = await readFile(path, 'utf8');
-
-    const newFw = new VersionedFile({
-      path,
-      schema: V2,
-      version: 2,
-      migrations: { 1: (v1) => ({ label: { text: v1.name } }) },
-      log,
-    });
-    const migrated = await newFw.load();
-    expect(migrated).toMatchObject({ schemaVersion: 2, label: { text: 'Porch' } });
-    await newFw.save({ schemaVersion: 2, label: { text: 'Porch, renamed on 2' } });
-    expect(await readFile(path, 'utf8')).toBe(oldBytes);
-
-    // Rolled back: version 1 ignores the v2 file and reads its own.
-    expect(await oldFw.load()).toMatchObject({ schemaVersion: 1, name: 'Porch' });
-    await oldFw.save({ schemaVersion: 1, name: 'Garage' });
-    // Upgraded again: the newest write wins, migrated up.
-    expect(await newFw.load()).toMatchObject({ label: { text: 'Garage' } });
   });
 });
 
