@@ -104,7 +104,7 @@ export class ProvisioningService implements Module {
 
   /** Resolves when no setup step started by a QR code is running (tests and shutdown). */
   async settled(): Promise<void> {
-    while (this.#busy) await this.#busy.catch(() => undefined);
+    while (this.#busy !== undefined) await this.#busy.catch(() => undefined);
   }
 
   /** Offered every analysis frame; reads QR codes only while waiting for a setup. */
