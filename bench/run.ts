@@ -4,3 +4,4 @@ await import('./rtsp.js');
 await import('./ota-download.js');
 await import('./webrtc.js');
 await import('./motion.js');
+await import('./alarm-snapshot.js');

@@ -23,8 +23,21 @@ export const AlarmsConfig = T.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /**
+     * What the board's PIR sensor (hardware.pir) does for alarms. `off`: nothing. `trigger`: PIR motion
+     * starts an alarm even when the picture shows none. `confirm`: video motion raises an alarm only if
+     * the PIR saw motion too, from `confirmWindowMs` before the video start until the alarm's end.
+     */
+    pir: T.Object(
+      {
+        mode: T.Union([T.Literal('off'), T.Literal('trigger'), T.Literal('confirm')], { default: 'off' }),
+        confirmWindowMs: T.Integer({ minimum: 0, maximum: 60000, default: 5000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false, default: {} },
 );
 
 export type AlarmsConfig = Static<typeof AlarmsConfig>;
+export type PirAlarmConfig = AlarmsConfig['pir'];

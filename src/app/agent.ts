@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
+import { NightVision } from '../alarms/night-vision.js';
 import { AlarmService } from '../alarms/service.js';
 import { UploadQueue } from '../alarms/uploads.js';
 import { CommandRouter, type RecentRequests } from '../cloud/commands.js';
@@ -151,6 +152,9 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
   registerSystemCommands(commands, { info, requestExit });
 
   const hardware = await createHardware(config.hardware, { log, clock: new SystemClock(), dataDir });
+  const nightVision = hardware.irCut
+    ? new NightVision({ irCut: hardware.irCut, nightMode: () => state.settings.nightMode, bus, log })
+    : undefined;
   const wifi = createWifiBackend(config.wifi, { log, runtimeDir: config.wifi.runtimeDir });
   const forgetNetworks = async () => {
     const current = await wifi.status().catch(() => undefined);
@@ -247,6 +251,9 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
           bus,
           log,
           clip: config.alarms.clip,
+          onNight: (transition) => nightVision?.follow(transition),
+          pir: hardware.pir,
+          pirConfig: config.alarms.pir,
         })
       : undefined;
   commands.register<Record<string, never>>('snapshot', {
@@ -315,12 +322,14 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
     name: 'hardware',
     start: async () => {
       hardware.button?.start();
+      hardware.pir?.start();
       if (!provisioning) hardware.statusLed?.set('online');
     },
     stop: () => hardware.close(),
   };
   const modules: Module[] = [hardwareModule, state, events, presence, commands, reactions];
   if (provisioning) modules.push(provisioning);
+  if (nightVision) modules.push(nightVision);
   if (alarms) modules.push(alarms);
   if (capture) modules.push(capture);
   if (rtsp) modules.push(rtsp);

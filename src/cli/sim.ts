@@ -100,6 +100,8 @@ export async function simCommand(options: SimOptions): Promise<number> {
     // The simulator's radio, GPIO and speaker; SoftAP provisioning served on localhost, with no AP.
     wifi: { ...base.wifi, backend: 'sim' },
     hardware: { ...simBoard, ...base.hardware, backend: 'sim' },
+    // The console's "PIR" button raises an alarm of its own.
+    alarms: { ...base.alarms, pir: { ...base.alarms.pir, mode: 'trigger' } },
     provisioning: {
       ...base.provisioning,
       softap: {

@@ -3,7 +3,8 @@ import type { Box } from './detector.js';
 /**
  * Turns per-frame motion into alarm events with hysteresis: a start needs `startFrames` consecutive motion
  * frames, an alarm ends `endAfterMs` after the last motion frame, and for `cooldownMs` after an end no new
- * alarm starts. Time is the frames' timestamps (or `tick`), never a timer, so it is deterministic.
+ * alarm starts. Another sensor (a PIR) can start or prolong an alarm through `trigger`. Time is the frames'
+ * timestamps (or `tick`), never a timer, so it is deterministic.
  */
 export interface AlarmOptions {
   startFrames: number;
@@ -11,13 +12,18 @@ export interface AlarmOptions {
   cooldownMs: number;
 }
 
+/** What started an alarm: the picture, or another sensor (the PIR) through `trigger`. */
+export type AlarmSource = 'video' | 'pir';
+
 export interface AlarmEvent {
   type: 'start' | 'end';
+  /** What started this alarm (the same on its end). */
+  source: AlarmSource;
   /** When the machine decided: the frame (or tick) that confirmed the start or found the quiet gap. */
   ts: number;
   /** start: the first frame of the motion run; end: the last motion frame. */
   motionTs: number;
-  /** Union of the boxes seen so far in this alarm. */
+  /** Union of the boxes seen so far in this alarm; all zero when only the PIR saw it. */
   box: Box;
   /** Highest score seen so far in this alarm. */
   score: number;
@@ -46,7 +52,7 @@ export class MotionAlarm {
   readonly #onEvent: (event: AlarmEvent) => void;
   #options: AlarmOptions;
   #run: Run | undefined;
-  #active: (Run & { lastMotion: number }) | undefined;
+  #active: (Run & { lastMotion: number; source: AlarmSource }) | undefined;
   #cooldownUntil = Number.NEGATIVE_INFINITY;
   #now = Number.NEGATIVE_INFINITY;
 
@@ -98,11 +104,29 @@ export class MotionAlarm {
     run.score = Math.max(run.score, sample.score);
     this.#run = run;
     // A run that reaches its count during cooldown keeps counting and starts as soon as cooldown is over.
-    if (run.frames >= this.#options.startFrames && ts >= this.#cooldownUntil) {
-      this.#run = undefined;
-      this.#active = { ...run, lastMotion: ts };
-      this.#emit({ type: 'start', ts, motionTs: run.since, box: run.box ?? emptyBox(), score: run.score });
+    if (run.frames >= this.#options.startFrames && ts >= this.#cooldownUntil) this.#begin(run, ts, 'video');
+  }
+
+  /**
+   * Motion seen by another sensor (a PIR): starts an alarm at once, without a run of frames to wait
+   * for, or keeps the one in progress going. Cooldown applies as it does to video.
+   */
+  trigger(ts: number): void {
+    this.#now = Math.max(this.#now, ts);
+    const active = this.#active;
+    if (active) {
+      active.lastMotion = Math.max(active.lastMotion, ts);
+      return;
     }
+    if (ts < this.#cooldownUntil) return;
+    // Frames already counting towards a start give the alarm their box and score.
+    const run = this.#run ?? { since: ts, frames: 0, box: undefined, score: 0 };
+    this.#begin(run, ts, 'pir');
+  }
+
+  /** Lets the next alarm start at once: the one that just ended raised nothing worth a pause. */
+  clearCooldown(): void {
+    this.#cooldownUntil = Number.NEGATIVE_INFINITY;
   }
 
   /** Lets time pass without a frame (capture stalled): ends an alarm whose quiet gap is over. */
@@ -119,6 +143,13 @@ export class MotionAlarm {
     this.#run = undefined;
   }
 
+  #begin(run: Run, ts: number, source: AlarmSource): void {
+    this.#run = undefined;
+    this.#active = { ...run, lastMotion: ts, source };
+    const box = run.box ?? emptyBox();
+    this.#emit({ type: 'start', source, ts, motionTs: run.since, box, score: run.score });
+  }
+
   #end(ts: number): void {
     const active = this.#active;
     if (!active) return;
@@ -126,6 +157,7 @@ export class MotionAlarm {
     this.#cooldownUntil = ts + this.#options.cooldownMs;
     this.#emit({
       type: 'end',
+      source: active.source,
       ts,
       motionTs: active.lastMotion,
       box: active.box ?? emptyBox(),

@@ -80,6 +80,11 @@ export class MotionEngine {
     }
   }
 
+  /** Motion seen by the PIR (`trigger` mode): starts or prolongs an alarm; ignored while motion is off. */
+  trigger(ts: number): void {
+    if (this.#motion.enabled) this.#alarm.trigger(ts);
+  }
+
   /** Lets an alarm end while no frames arrive. */
   tick(ts: number): void {
     this.#alarm.tick(ts);

@@ -144,4 +144,30 @@ describe('MotionAlarm', () => {
     expect(alarm.options.startFrames).toBe(1);
     expect(alarm.options.endAfterMs).toBe(2000);
   });
+
+  it('starts at once on a trigger from another sensor, which also keeps an alarm going', () => {
+    const { alarm, events } = setup();
+    feed(alarm, 0, [quiet, moving(0.2)]);
+    // One video frame of a run so far: its box and score go into the triggered alarm.
+    alarm.trigger(500);
+    expect(events[0]).toMatchObject({ type: 'start', source: 'pir', ts: 500, motionTs: 200, score: 0.2 });
+    // A trigger prolongs the alarm as a motion frame does; video joins it.
+    alarm.trigger(2000);
+    feed(alarm, 2200, [moving(0.3, 0.6), quiet, quiet]);
+    alarm.tick(4100);
+    expect(events.map((e) => e.type)).toEqual(['start']);
+    alarm.tick(4200);
+    expect(events[1]).toMatchObject({ type: 'end', source: 'pir', durationMs: 2000, score: 0.3 });
+    // Cooldown holds a trigger back as it holds back video, until it is cleared.
+    alarm.trigger(5000);
+    expect(events).toHaveLength(2);
+    alarm.clearCooldown();
+    alarm.trigger(5200);
+    expect(events[2]).toMatchObject({ type: 'start', source: 'pir', motionTs: 5200, box: { w: 0, h: 0 } });
+    // A video-started alarm says so.
+    alarm.stop(5400);
+    alarm.clearCooldown();
+    feed(alarm, 6000, [moving(), moving(), moving()]);
+    expect(events[4]).toMatchObject({ type: 'start', source: 'video', ts: 6400 });
+  });
 });
