@@ -7,7 +7,7 @@ import type { Module } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { AnalysisFrame } from '../media/capture.js';
 import type { StreamHub } from '../media/hub.js';
-import { takeSnapshot } from '../media/snapshot.js';
+import { SnapshotMaker } from '../media/snapshot.js';
 import type { AlarmEvent } from '../motion/alarm.js';
 import { MotionEngine, type MotionSettings } from '../motion/engine.js';
 import type { NightTransition } from '../motion/night.js';
@@ -65,6 +65,8 @@ export class AlarmService implements Module {
   #alarmId: string | undefined;
   #lastTs = 0;
   #clips: ClipRecorder | undefined;
+  /** Keeps a decoder waiting, so an alarm's picture does not wait for ffmpeg to start. */
+  readonly #snapshots: SnapshotMaker;
   #pirMode: PirAlarmConfig['mode'] = 'off';
   #pirSeenAt = Number.NEGATIVE_INFINITY;
   /** confirm mode: a video alarm in progress that the PIR has not confirmed (yet). */
@@ -75,6 +77,7 @@ export class AlarmService implements Module {
 
   constructor(deps: AlarmServiceDeps) {
     this.#deps = deps;
+    this.#snapshots = new SnapshotMaker(deps.ffmpegPath);
     this.#log = deps.log.child({ module: 'alarms' });
   }
 
@@ -108,6 +111,7 @@ export class AlarmService implements Module {
     });
     this.#deps.bus.on(this, 'cloud.connected', () => this.#deps.uploads.flush());
     this.#attachPir();
+    this.#snapshots.warm();
   }
 
   async stop(): Promise<void> {
@@ -115,6 +119,7 @@ export class AlarmService implements Module {
     this.#deps.pir?.off('motion', this.#onPir);
     this.#deps.pir?.off('clear', this.#onPir);
     this.#clips?.detach();
+    this.#snapshots.close();
     this.#engine = undefined;
     this.#held = undefined;
   }
@@ -261,7 +266,7 @@ export class AlarmService implements Module {
   }
 
   async #picture(name: string): Promise<PictureRef> {
-    const shot = await takeSnapshot(this.#deps.hub, this.#deps.ffmpegPath);
+    const shot = await this.#snapshots.take(this.#deps.hub);
     const stored: StoredMedia = await this.#deps.store.put('snapshots', `${name}.jpg`, shot.jpeg);
     await this.#deps.uploads.add(stored.key, 'image/jpeg');
     return {
