@@ -25,10 +25,9 @@ import { Capture } from '../media/capture.js';
 import { StreamHub } from '../media/hub.js';
 import { bootFirmware } from '../ota/firmware.js';
 import { createOtaService } from '../ota/wiring.js';
-import { CloudBinder } from '../provisioning/bind.js';
-import { ProvisioningService } from '../provisioning/service.js';
-import { softApModeFactory } from '../provisioning/softap-mode.js';
+import type { ProvisioningService } from '../provisioning/service.js';
 import { createWifiBackend } from '../provisioning/wifi/factory.js';
+import { createProvisioning } from '../provisioning/wiring.js';
 import { RtspService } from '../rtsp/service.js';
 import { ICE_CREDENTIALS_STORE } from '../settings/schema.js';
 import { MediaStore } from '../storage/media-store.js';
@@ -160,35 +159,22 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
     const current = await wifi.status().catch(() => undefined);
     if (current) await wifi.forget(current.ssid);
   };
-  const provisioning = config.provisioning.enabled
-    ? new ProvisioningService({
-        config: config.provisioning,
-        dataDir,
-        wifi,
-        binder: new CloudBinder({
-          link,
-          topics,
-          bus,
-          log,
-          timeoutMs: config.provisioning.bindTimeoutSeconds * 1000,
-          info: () => ({ model: identity.model ?? config.device.model, fw: firmware.version }),
-        }),
-        raise: (data) => events.raise('provisioning', data),
-        secrets: ctx.secrets,
-        led: hardware.statusLed,
-        voice: hardware.voice,
-        onInfoChanged: () => bus.emit('info.changed', {}),
-        softap: softApModeFactory({
-          config: config.provisioning.softap,
-          identity,
-          wifi,
-          secrets: ctx.secrets,
-          log,
-          ...(ctx.onSoftApListening ? { onListening: ctx.onSoftApListening } : {}),
-        }),
-        log,
-      })
-    : undefined;
+  const provisioning = createProvisioning({
+    config: config.provisioning,
+    dataDir,
+    identity,
+    model: identity.model ?? config.device.model,
+    fwVersion: () => firmware.version,
+    wifi,
+    link,
+    topics,
+    bus,
+    events,
+    hardware,
+    secrets: ctx.secrets,
+    onSoftApListening: ctx.onSoftApListening,
+    log,
+  });
   const factoryReset = (via: 'button' | 'unbind') => {
     log.warn({ via }, 'factory reset requested');
     // The owner hears it before the camera goes quiet; a speaker that hangs does not hold it up.
