@@ -46,6 +46,14 @@ export class HardwareTwin {
     const { line, activeLow } =
       input === 'button' ? this.#board.button : { ...this.#board.pir, activeLow: false };
     this.#chip.set(line, activeLow ? 0 : 1);
-    setTimeout(() => this.#chip.set(line, activeLow ? 1 : 0), ms).unref();
+    setTimeout(() => {
+      // A 5 s press is a factory reset, which erases the simulated lines with the data directory:
+      // the release may find them gone (the next run creates them released).
+      try {
+        this.#chip.set(line, activeLow ? 1 : 0);
+      } catch {
+        /* nothing left to release */
+      }
+    }, ms).unref();
   }
 }
