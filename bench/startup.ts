@@ -1,7 +1,8 @@
 // Time from process start to the retained `status` online, and idle RSS, next to a bare Node baseline.
 // Run: npm run bench (figures printed, nothing asserted).
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DaemonProcess, prepareDevice } from '../test/helpers/daemon.js';
 import { Mosquitto } from '../test/helpers/mosquitto.js';
 import { Observer } from '../test/helpers/observer.js';
@@ -33,7 +34,15 @@ async function baseline(): Promise<{ ms: number; rss: number }> {
 }
 
 async function daemon(broker: Mosquitto, observer: Observer): Promise<{ ms: number; rss: number }> {
-  const device = await prepareDevice({ url: broker.url }, { log: { level: 'info' } });
+  // A camera's defaults: set up already (provisioning on), a board with a voice, the simulated radio.
+  const device = await prepareDevice(
+    { url: broker.url },
+    { log: { level: 'info' }, provisioning: { enabled: true }, hardware: { backend: 'sim' } },
+  );
+  await writeFile(
+    join(device.dataDir, 'provisioning.json'),
+    JSON.stringify({ schemaVersion: 1, state: 'provisioned', bound: true, updatedAt: 1 }),
+  );
   const began = performance.now();
   const online = observer.next(
     (m) => m.topic === `cam/v1/${device.serial}/status` && m.json().state === 'online',

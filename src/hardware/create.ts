@@ -65,9 +65,14 @@ export async function createHardware(
   if (config.voice.enabled) {
     // Under factory/: the prompts are not the owner's data, so a factory reset keeps them.
     const promptsDir = config.voice.promptsDir ?? join(deps.dataDir, FACTORY_DIR, 'prompts');
-    await ensurePrompts(promptsDir, { log: deps.log });
+    // Made on first boot (seconds with espeak-ng): in the background, so the camera comes online
+    // meanwhile; the voice waits for them before its first prompt.
+    const prompts = ensurePrompts(promptsDir, { log: deps.log }).catch((err: unknown) =>
+      deps.log.warn({ err }, 'voice prompts could not be made'),
+    );
     hw.voice = new FfmpegVoice({
       promptsDir,
+      ready: prompts,
       log: deps.log,
       output: sim
         ? { kind: 'files', dir: join(deps.dataDir, 'sim-voice') }

@@ -83,7 +83,8 @@ export class ProvisioningService implements Module {
     this.#stopped = false;
     const saved = await this.#file.load();
     this.#record = saved;
-    await this.#readLink();
+    // Asking nmcli or wpa_cli takes a process start: not on the way to online.
+    void this.#readLink().then(() => this.#deps.onInfoChanged?.());
     if (saved.state === 'provisioned') {
       this.#log.info({ state: saved.state, bound: saved.bound, led: 'online' }, 'provisioned already');
       this.#deps.led?.set('online');

@@ -46,6 +46,8 @@ export class FfmpegVoice
     log: Logger;
     ffmpeg?: string;
     maxMs?: number;
+    /** Settles when the prompt files are there; prompts wait for it. */
+    ready?: Promise<unknown>;
   }) {
     super();
     this.#promptsDir = options.promptsDir;
@@ -53,6 +55,7 @@ export class FfmpegVoice
     this.#log = options.log.child({ module: 'voice' });
     this.#ffmpeg = options.ffmpeg ?? 'ffmpeg';
     this.#maxMs = options.maxMs ?? 10000;
+    if (options.ready !== undefined) this.#chain = options.ready.then(() => undefined);
   }
 
   say(prompt: PromptName): Promise<void> {
