@@ -73,7 +73,7 @@ const SWITCH_MIN_GAIN = 0.005;
 const WEIGH_STRIDE = 3;
 /** Cells the tone curve must explain within this share of their threshold, or are unsure. */
 const RELIGHT_TOLERANCE = 0.5;
-/** An unsure cell that holds still this long is background the curve got wrong. */
+/** An unsure cell that holds still this long is background: what it showed meanwhile, averaged. */
 const UNSURE_MS = 1000;
 /** The smallest blob that can count, whatever the sensitivity. */
 const MIN_CELLS = 4;
@@ -102,7 +102,7 @@ export class MotionDetector {
   #bg = new Float32Array(0);
   #dev = new Float32Array(0);
   #still = new Float32Array(0);
-  /** Cells a light switch could not explain: not counted until explained, absorbed once still. */
+  /** Cells a light switch could not explain: not counted, nor used to fit the light, until still. */
   #unsure = new Uint8Array(0);
   #changed = new Uint8Array(0);
   #rows = new Uint8Array(0);
@@ -169,7 +169,7 @@ export class MotionDetector {
       this.#learn();
       return { motion: false, score: 0, brightness, learning: true };
     }
-    const fit = this.#light.fit(this.#cur, this.#bg);
+    const fit = this.#light.fit(this.#cur, this.#bg, this.#unsure);
     this.#levelNoise(fit.noise);
     // Under a level of light change nothing can tell, nor does it matter: skip the weighing.
     const verdict = fit.shift < STEADY_LEVELS ? 'refused' : this.#weigh(fit);
@@ -257,11 +257,14 @@ export class MotionDetector {
     const bg = this.#bg;
     const dev = this.#dev;
     const floor = this.#floorByLevel;
+    const unsure = this.#unsure;
     const k = this.#params.thresholdK;
     let plain = 0;
     let lit = 0;
     let sampled = 0;
     for (let i = 0; i < cur.length; i += WEIGH_STRIDE) {
+      // A cell the last switch left unexplained has no background yet to weigh a light against.
+      if (unsure[i] === 1) continue;
       const b = bg[i] as number;
       const c = cur[i] as number;
       const noise = dev[i] as number;
@@ -278,9 +281,13 @@ export class MotionDetector {
   /**
    * Carries the background over to a new light along the tone curve of the last fit (which, unlike the
    * gain/offset line, follows saturation and gamma). Cells the curve does not explain tightly are either
-   * something passing or the curve's error (saturation inside a cell, reflections, a lamp's own falloff);
-   * which, the next frames tell: they are left out of the count until they match the background, or are
-   * taken into it once they hold still for UNSURE_MS. So neither a ghost nor a false alarm is left behind.
+   * something passing or the curve's error (saturation inside a cell, reflections, a lamp's own falloff,
+   * and above all a return from clipping: every cell that showed 255 has the same background, so the curve
+   * gives them one level whatever the scene has there). They are unsure: left out of the count and of the
+   * light fit, with what they show as their background, theirs once they hold still for UNSURE_MS (see
+   * `#compare`). So neither a ghost nor a false alarm is left behind. They are not let go on a frame that
+   * happens to match the curve's guess: right after a switch the noise allowed is at its widest, and a
+   * guess 20 levels off that slips through then counts as change a second later.
    */
   #relight(): void {
     const cur = this.#cur;
@@ -295,9 +302,10 @@ export class MotionDetector {
       const c = cur[i] as number;
       let p = b + light.toneChange(b);
       p = p < 0 ? 0 : Math.min(p, 255);
-      bg[i] = p;
       const noise = dev[i] as number;
-      unsure[i] = Math.abs(c - p) > limit * Math.max(noise, NOISE_FLOOR) ? 1 : 0;
+      const doubt = Math.abs(c - p) > limit * Math.max(noise, NOISE_FLOOR);
+      unsure[i] = doubt ? 1 : 0;
+      bg[i] = doubt ? c : p;
       still[i] = 0;
     }
   }
@@ -333,12 +341,32 @@ export class MotionDetector {
       const noise = dev[i] as number;
       const least = floor[b | 0] as number;
       const limit = k * Math.max(noise, least);
+      if (unsure[i] === 1) {
+        // Left unexplained by the last switch: out of the count. Its background is the mean of what it
+        // has shown since it last moved, and its own once it has held still for UNSURE_MS.
+        changed[i] = 0;
+        const run = c > b ? c - b : b - c;
+        if (run > limit) {
+          count += 1;
+          still[i] = 0;
+          bg[i] = c;
+          continue;
+        }
+        const held = (still[i] as number) + dt;
+        bg[i] = b + ((c - b) * dt) / (held + dt);
+        if (held >= UNSURE_MS) {
+          unsure[i] = 0;
+          still[i] = 0;
+        } else {
+          still[i] = held;
+        }
+        continue;
+      }
       const d = steady ? (c > b ? c - b : b - c) : litDiff(b, c, slope, offset);
       const base = absorb ? litBackground(b, c, slope, offset) : b;
       if (d <= limit) {
         changed[i] = 0;
         still[i] = 0;
-        unsure[i] = 0;
         bg[i] = base + aBg * (c - base);
         dev[i] = noise + aDev * (d - noise);
         continue;
@@ -346,13 +374,12 @@ export class MotionDetector {
       count += 1;
       const c0 = prev[i] as number;
       const held = (c > c0 ? c - c0 : c0 - c) <= limit ? (still[i] as number) + dt : 0;
-      if (held >= (unsure[i] === 1 ? UNSURE_MS : stillMs)) {
+      if (held >= stillMs) {
         changed[i] = 0;
         still[i] = 0;
-        unsure[i] = 0;
         bg[i] = c;
       } else {
-        const counts = unsure[i] === 1 ? 0 : (mask[i] as number);
+        const counts = mask[i] as number;
         changed[i] = counts;
         inMask += counts;
         still[i] = held;

@@ -23,7 +23,8 @@ export interface LightFit {
   shift: number;
   /**
    * Per background-level group (see `lightGroup`): the frame's noise there, as a mean absolute deviation
-   * in levels; 0 where too few cells had that level to tell. Shared and overwritten by the next fit.
+   * in levels; 0 where too few cells had that level to tell, or where it is clipped (black or white).
+   * Shared and overwritten by the next fit.
    */
   noise: Float32Array;
 }
@@ -43,7 +44,12 @@ export class LightEstimator {
   readonly #curveBy = new Float64Array(LIGHT_GROUPS);
   #curvePoints = 0;
 
-  fit(frame: Float32Array, background: Float32Array): LightFit {
+  /**
+   * The light between `background` and `frame`, cell by cell, leaving out the cells marked in `skip`:
+   * those whose background is not known yet (left unexplained by the last switch). Counted in, they
+   * would widen the noise of their levels and could bend the line.
+   */
+  fit(frame: Float32Array, background: Float32Array, skip: Uint8Array): LightFit {
     const hist = this.#hist;
     const count = this.#count;
     const sum = this.#sum;
@@ -55,6 +61,7 @@ export class LightEstimator {
     const n = frame.length;
     // Every other cell is plenty for 16 medians and halves the cost.
     for (let i = 0; i < n; i += 2) {
+      if (skip[i] === 1) continue;
       const b = background[i] as number;
       const g = lightGroup(b);
       let d = Math.round((frame[i] as number) - b) + 256;
@@ -84,7 +91,11 @@ export class LightEstimator {
       this.#curveBy[this.#curvePoints] = median;
       this.#curvePoints += 1;
       if (c < minCount) continue;
-      noise[g] = this.#spread(g, c, median + 256) * MAD_TO_MEAN_ABS;
+      // A clipped background hides the scene behind it: when the light moves, the spread there is that
+      // scene showing through, not noise, and taken for noise it would hide the switch itself.
+      if (x >= CLIP_MARGIN && x <= 255 - CLIP_MARGIN) {
+        noise[g] = this.#spread(g, c, median + 256) * MAD_TO_MEAN_ABS;
+      }
       if (x + median < CLIP_MARGIN || x + median > 255 - CLIP_MARGIN) continue;
       w += c;
       sx += c * x;

@@ -156,6 +156,14 @@ export const CLIPS: readonly Clip[] = [
     lightingOnly: true,
   },
   {
+    id: 'd3-lights-on-off',
+    title: 'lights on for 6 s, x2.2 with most of the picture clipped, then off again',
+    graph: scene([], "eq=contrast=2.2:brightness=0.6:enable='between(t,4,10)'"),
+    truth: [],
+    startToleranceMs: 0,
+    lightingOnly: true,
+  },
+  {
     id: 'e-slow-ramp',
     title: 'slow brightness ramp over the whole clip',
     graph: scene([], `eq=brightness='-0.25+0.5*t/${SECONDS}':eval=frame`),

@@ -38,7 +38,8 @@ export interface Paint {
   rects?: { x: number; y: number; w: number; h: number; level: number }[];
 }
 
-const NOISE_PATTERNS = 16;
+/** Frames whose seeds differ by a multiple of this get the same noise. */
+export const NOISE_PATTERNS = 16;
 const fields = new Map<number, Float32Array>();
 
 /** Unit Gaussian noise over a frame, one of NOISE_PATTERNS, computed once: rendering stays cheap. */
