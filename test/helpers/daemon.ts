@@ -54,6 +54,27 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGTERM');
 });
 
+/**
+ * Stops every daemon a test file left running (run after each file, see test/setup.ts): a worker
+ * ended by a signal never gets to the 'exit' hook above, and a left-over simulator keeps encoding.
+ */
+export async function stopLeftoverDaemons(): Promise<void> {
+  await Promise.all(
+    [...running].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+          child.once('close', () => {
+            clearTimeout(force);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
 /** The daemon as a real process, its log lines captured. */
 export class DaemonProcess {
   readonly stdout = new LineLog();
