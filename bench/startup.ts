@@ -1,13 +1,15 @@
 // Time from process start to the retained `status` online, and idle RSS, next to a bare Node baseline.
 // Run: npm run bench (figures printed, nothing asserted).
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonProcess, prepareDevice } from '../test/helpers/daemon.js';
 import { Mosquitto } from '../test/helpers/mosquitto.js';
 import { Observer } from '../test/helpers/observer.js';
 
 const RUNS = 5;
+const PROMPTS_DIR = join(await mkdtemp(join(tmpdir(), 'bench-prompts-')), 'prompts');
 
 async function rssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -37,7 +39,12 @@ async function daemon(broker: Mosquitto, observer: Observer): Promise<{ ms: numb
   // A camera's defaults: set up already (provisioning on), a board with a voice, the simulated radio.
   const device = await prepareDevice(
     { url: broker.url },
-    { log: { level: 'info' }, provisioning: { enabled: true }, hardware: { backend: 'sim' } },
+    {
+      log: { level: 'info' },
+      provisioning: { enabled: true },
+      // One prompts directory for all runs: the first boot makes the prompts, the others find them.
+      hardware: { backend: 'sim', voice: { promptsDir: PROMPTS_DIR } },
+    },
   );
   await writeFile(
     join(device.dataDir, 'provisioning.json'),

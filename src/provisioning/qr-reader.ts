@@ -1,4 +1,22 @@
-import jsqr from 'jsqr';
+type Decode = (
+  data: Uint8ClampedArray,
+  width: number,
+  height: number,
+  options: { inversionAttempts: 'dontInvert' },
+) => { data: string } | null;
+
+/** jsQR is loaded on first use: a camera that is set up never pays for parsing it at start. */
+let decoder: Promise<Decode> | undefined;
+let loaded: Decode | undefined;
+export function loadDecoder(): Promise<Decode> {
+  // CommonJS: the default export is module.exports, a function that is also its own `.default`.
+  decoder ??= import('jsqr').then((m) => {
+    const exported = m.default as unknown as Decode | { default: Decode };
+    loaded = typeof exported === 'function' ? exported : exported.default;
+    return loaded;
+  });
+  return decoder;
+}
 
 export interface GrayFrame {
   width: number;
@@ -24,6 +42,11 @@ export class QrReader {
 
   /** The text of a QR code in the frame, or undefined (none found, or too soon since the last read). */
   read(frame: GrayFrame): string | undefined {
+    const decode = loaded;
+    if (!decode) {
+      void loadDecoder();
+      return undefined;
+    }
     if (frame.ts - this.#lastAt < this.#intervalMs) return undefined;
     this.#lastAt = frame.ts;
     const { width, height, data } = frame;
@@ -39,7 +62,7 @@ export class QrReader {
       rgba[o + 3] = 255;
     }
     // A phone screen shows dark modules on light; inverted codes are rare and double the cost.
-    const code = jsqr.default(rgba, width, height, { inversionAttempts: 'dontInvert' });
+    const code = decode(rgba, width, height, { inversionAttempts: 'dontInvert' });
     return code?.data || undefined;
   }
 }

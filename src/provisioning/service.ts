@@ -7,7 +7,7 @@ import { StateFile } from '../storage/state-file.js';
 import type { Binder } from './bind.js';
 import type { ProvisioningConfig } from './config.js';
 import { parseWifiQr, QrPayloadError } from './qr-payload.js';
-import { type GrayFrame, QrReader } from './qr-reader.js';
+import { type GrayFrame, loadDecoder, QrReader } from './qr-reader.js';
 import type { BindOutcome, BindRequest, ConnectOutcome } from './softap/types.js';
 import { contractOutcome } from './softap-wifi.js';
 import { type FailureReason, ProvisioningRecord, type ProvisioningStateName } from './state.js';
@@ -279,6 +279,7 @@ export class ProvisioningService implements Module {
   /** Out of the box, after a reset or a failure: the QR reader and (unless configured off) the AP. */
   async #wait(): Promise<void> {
     const { qr, softap } = this.#deps.config;
+    if (qr.enabled) void loadDecoder();
     if (this.#deps.softap && (softap.whileWaiting || !qr.enabled)) await this.startSoftAp();
     else await this.#set({ state: 'scanning' }, 'waiting', 'waiting');
   }

@@ -1,9 +1,8 @@
 import type { Logger } from '../core/logger.js';
-import { AccessPoint } from './ap/access-point.js';
-import { softApSsid } from './ap/hostapd-conf.js';
+import type { AccessPoint } from './ap/access-point.js';
 import type { ProvisioningConfig } from './config.js';
 import type { ProvisioningService, SoftApMode } from './service.js';
-import { SoftApServer } from './softap/server.js';
+import type { SoftApServer } from './softap/server.js';
 import { softapWifi } from './softap-wifi.js';
 import type { WifiBackend } from './wifi/types.js';
 
@@ -24,31 +23,39 @@ export interface SoftApModeDeps {
 export function softApModeFactory(deps: SoftApModeDeps): (service: ProvisioningService) => SoftApMode {
   return (service) => {
     const { config, identity, log } = deps;
-    const accessPoint = config.accessPoint
-      ? new AccessPoint({
-          iface: config.iface,
-          ssid: softApSsid(identity.mac),
-          channel: config.channel,
-          ...(config.countryCode ? { countryCode: config.countryCode } : {}),
-          runtimeDir: config.runtimeDir,
-          log,
-        })
-      : undefined;
-    const server = new SoftApServer({
-      host: config.host,
-      port: config.port,
-      verificationCode: identity.verificationCode,
-      wifi: softapWifi(deps.wifi, (ssid, password) => service.join(ssid, password, 'softap')),
-      callbacks: {
-        // The backend has saved the network once it was proven; nothing else to keep.
-        onCredentials: () => undefined,
-        onBindToken: (request) => service.bindFromApp(request),
-      },
-      secrets: deps.secrets,
-      log,
-    });
+    let accessPoint: AccessPoint | undefined;
+    let server: SoftApServer | undefined;
     return {
       async start() {
+        // Loaded when the AP is first needed: SRP, protobuf and hostapd handling stay out of a start-up.
+        const [{ AccessPoint }, { softApSsid }, { SoftApServer }] = await Promise.all([
+          import('./ap/access-point.js'),
+          import('./ap/hostapd-conf.js'),
+          import('./softap/server.js'),
+        ]);
+        accessPoint = config.accessPoint
+          ? new AccessPoint({
+              iface: config.iface,
+              ssid: softApSsid(identity.mac),
+              channel: config.channel,
+              ...(config.countryCode ? { countryCode: config.countryCode } : {}),
+              runtimeDir: config.runtimeDir,
+              log,
+            })
+          : undefined;
+        server = new SoftApServer({
+          host: config.host,
+          port: config.port,
+          verificationCode: identity.verificationCode,
+          wifi: softapWifi(deps.wifi, (ssid, password) => service.join(ssid, password, 'softap')),
+          callbacks: {
+            // The backend has saved the network once it was proven; nothing else to keep.
+            onCredentials: () => undefined,
+            onBindToken: (request) => service.bindFromApp(request),
+          },
+          secrets: deps.secrets,
+          log,
+        });
         await accessPoint?.start(new AbortController().signal);
         try {
           await server.start();
@@ -59,7 +66,7 @@ export function softApModeFactory(deps: SoftApModeDeps): (service: ProvisioningS
         deps.onListening?.(server.url);
       },
       async stop() {
-        await server.stop();
+        await server?.stop();
         await accessPoint?.stop();
         log.info('SoftAP mode ended');
       },

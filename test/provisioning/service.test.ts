@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Binder } from '../../src/provisioning/bind.js';
 import { ProvisioningConfig } from '../../src/provisioning/config.js';
 import { formatWifiQr } from '../../src/provisioning/qr-payload.js';
-import type { GrayFrame } from '../../src/provisioning/qr-reader.js';
+import { type GrayFrame, loadDecoder } from '../../src/provisioning/qr-reader.js';
 import { ProvisioningService, type SoftApMode } from '../../src/provisioning/service.js';
 import type { BindOutcome, BindRequest } from '../../src/provisioning/softap/types.js';
 import { SimWifiBackend } from '../../src/provisioning/wifi/sim.js';
@@ -73,6 +73,8 @@ async function setup(
     });
   const service = make(dataDir);
   await service.start();
+  // jsQR is loaded in the background once the camera waits; frames before that are not read.
+  await loadDecoder();
   /** Offers frames until the service is done with what they showed. */
   let frameTs = 0;
   const show = async (text: string, frames = 1) => {
