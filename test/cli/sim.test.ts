@@ -8,7 +8,11 @@ import { Observer } from '../helpers/observer.js';
 describe('ipcam-agent sim', () => {
   it('starts its own broker when none listens, prints where things are, and comes online', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sim-'));
-    const sim = new DaemonProcess(['sim', '--data-dir', dataDir, '--broker-port', '0', '--ws-port', '0']);
+    const sim = new DaemonProcess([
+      'sim',
+      ...['--data-dir', dataDir, '--broker-port', '0', '--ws-port', '0'],
+      ...['--console-port', '0', '--rtsp-port', '0', '--softap-port', '0'],
+    ]);
     const mqttLine = await sim.stdout.waitFor((l) => l.trim().startsWith('mqtt  '), 'mqtt line');
     const wsLine = await sim.stdout.waitFor((l) => l.trim().startsWith('mqtt over ws'), 'ws line');
     const idLine = await sim.stdout.waitFor((l) => l.trim().startsWith('device id'), 'device id line');
@@ -41,7 +45,11 @@ describe('ipcam-agent sim', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sim-'));
     const ids: string[] = [];
     for (let run = 0; run < 2; run += 1) {
-      const sim = new DaemonProcess(['sim', '--data-dir', dataDir, '--broker-port', '0', '--ws-port', '0']);
+      const sim = new DaemonProcess([
+        'sim',
+        ...['--data-dir', dataDir, '--broker-port', '0', '--ws-port', '0'],
+        ...['--console-port', '0', '--rtsp-port', '0', '--softap-port', '0'],
+      ]);
       ids.push((await sim.stdout.waitFor((l) => l.trim().startsWith('device id'), 'device id')).trim());
       await sim.waitForLog('agent started');
       await sim.kill();

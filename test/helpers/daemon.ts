@@ -90,6 +90,13 @@ export class DaemonProcess {
     });
     this.stdout.attach(this.child.stdout);
     this.stderr.attach(this.child.stderr);
+    this.stdout.context = () => {
+      const exit = this.child.exitCode ?? this.child.signalCode;
+      return [
+        ...(exit !== null ? [`(exited: ${exit})`] : []),
+        ...this.stderr.lines.slice(-10).map((l) => `stderr: ${l}`),
+      ];
+    };
     running.add(this.child);
     this.exited = new Promise((resolve) =>
       this.child.once('close', (code, signal) => {

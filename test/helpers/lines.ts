@@ -5,6 +5,8 @@ import type { Readable } from 'node:stream';
 export class LineLog {
   readonly lines: string[] = [];
   readonly #waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
+  /** More to show when a wait times out (the process's stderr next to its stdout). */
+  context: () => string[] = () => [];
 
   attach(stream: Readable | null): void {
     if (!stream) return;
@@ -28,7 +30,9 @@ export class LineLog {
       const timer = setTimeout(
         () =>
           reject(
-            new Error(`timed out waiting for ${what}; last lines:\n${this.lines.slice(-15).join('\n')}`),
+            new Error(
+              `timed out waiting for ${what}; last lines:\n${[...this.lines.slice(-15), ...this.context()].join('\n')}`,
+            ),
           ),
         timeoutMs,
       );
