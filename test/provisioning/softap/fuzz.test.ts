@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProvClient, post } from './client/client.js';
+import { ProvClient, post, sessionCommand0 } from './client/client.js';
 import { type PbField, pbEncode } from './client/pb.js';
 import { Srp6aClient } from './client/srp6a.js';
 import { CODE, type Harness, startHarness } from './helpers.js';
@@ -169,24 +169,7 @@ describe('fuzzing every endpoint over HTTP', () => {
 
   it('answers mutated handshake messages', async () => {
     const srp = new Srp6aClient('wifiprov', CODE);
-    const cmd0 = pbEncode([
-      [2, 'int', 2],
-      [
-        12,
-        'msg',
-        [
-          [1, 'int', 0],
-          [
-            20,
-            'msg',
-            [
-              [1, 'bytes', 'wifiprov'],
-              [2, 'bytes', srp.publicKey],
-            ],
-          ],
-        ],
-      ],
-    ]);
+    const cmd0 = sessionCommand0('wifiprov', srp.publicKey);
     const cmd1 = pbEncode([
       [2, 'int', 2],
       [

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SecretValues } from '../../../src/core/redact.js';
-import { HttpError, ProvClient, post } from './client/client.js';
+import { HttpError, ProvClient, post, sessionCommand0 } from './client/client.js';
 import { pbEncode } from './client/pb.js';
 import { Srp6aClient } from './client/srp6a.js';
 import { CODE, eventually, type Harness, NETWORKS, startHarness } from './helpers.js';
@@ -257,24 +257,7 @@ describe('SoftAP provisioning over HTTP, against an independent client', () => {
     const app = client(h);
     expect(await refusal(app.establishSession('WRONG1'))).toBe(401);
     const srp = new Srp6aClient('wifiprov', CODE);
-    const cmd0 = pbEncode([
-      [2, 'int', 2],
-      [
-        12,
-        'msg',
-        [
-          [1, 'int', 0],
-          [
-            20,
-            'msg',
-            [
-              [1, 'bytes', 'wifiprov'],
-              [2, 'bytes', srp.publicKey],
-            ],
-          ],
-        ],
-      ],
-    ]);
+    const cmd0 = sessionCommand0('wifiprov', srp.publicKey);
     const locked = await post(h.url, '/prov-session', cmd0);
     expect(locked.status).toBe(429);
     expect(locked.headers['retry-after']).toBe('30');
@@ -303,24 +286,7 @@ describe('SoftAP provisioning over HTTP, against an independent client', () => {
     const stranger = client(h);
     expect(await refusal(stranger.establishSession('GUESS1'))).toBe(401);
     const halfway = new Srp6aClient('wifiprov', 'GUESS2');
-    const cmd0 = pbEncode([
-      [2, 'int', 2],
-      [
-        12,
-        'msg',
-        [
-          [1, 'int', 0],
-          [
-            20,
-            'msg',
-            [
-              [1, 'bytes', 'wifiprov'],
-              [2, 'bytes', halfway.publicKey],
-            ],
-          ],
-        ],
-      ],
-    ]);
+    const cmd0 = sessionCommand0('wifiprov', halfway.publicKey);
     expect((await post(h.url, '/prov-session', cmd0)).status).toBe(200);
     expect((await owner.getStatus()).status).toBe(STATUS_SUCCESS);
   });

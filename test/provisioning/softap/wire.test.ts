@@ -12,6 +12,7 @@ import {
   encodeRespScanResult,
 } from '../../../src/provisioning/softap/proto/wifi-scan.js';
 import { decodeFields, ProtobufError, Writer } from '../../../src/provisioning/softap/proto/wire.js';
+import { sessionCommand0 } from './client/client.js';
 import { pbBytes, pbDecode, pbEncode, pbInt, pbSub } from './client/pb.js';
 
 describe('protobuf wire codec', () => {
@@ -89,24 +90,7 @@ describe('protobuf wire codec', () => {
   });
 
   it('decodes what the test client encodes', () => {
-    const cmd0 = pbEncode([
-      [2, 'int', 2],
-      [
-        12,
-        'msg',
-        [
-          [1, 'int', 0],
-          [
-            20,
-            'msg',
-            [
-              [1, 'bytes', 'wifiprov'],
-              [2, 'bytes', Buffer.alloc(384, 7)],
-            ],
-          ],
-        ],
-      ],
-    ]);
+    const cmd0 = sessionCommand0('wifiprov', Buffer.alloc(384, 7));
     const command = decodeSessionCommand(cmd0);
     expect(command.type).toBe('command0');
     const set = pbEncode([

@@ -72,6 +72,28 @@ export interface WifiStatusReply {
   connected?: { ip4: string; auth: number; ssid: string; bssid: string; channel: number };
 }
 
+/** SessionData for Security 2 with SessionCmd0: the username and the client's public key A. */
+export function sessionCommand0(username: string, publicKey: Uint8Array): Buffer {
+  return pbEncode([
+    [2, 'int', 2],
+    [
+      12,
+      'msg',
+      [
+        [1, 'int', 0],
+        [
+          20,
+          'msg',
+          [
+            [1, 'bytes', username],
+            [2, 'bytes', publicKey],
+          ],
+        ],
+      ],
+    ],
+  ]);
+}
+
 export class ProvClient {
   readonly #baseUrl: string;
   readonly #mode: 'socket' | 'cookie';
@@ -113,24 +135,7 @@ export class ProvClient {
   /** Runs the Security 2 handshake; rejects with HttpError when the device refuses. */
   async establishSession(password: string, username = 'wifiprov'): Promise<void> {
     const srp = new Srp6aClient(username, password);
-    const cmd0 = pbEncode([
-      [2, 'int', 2],
-      [
-        12,
-        'msg',
-        [
-          [1, 'int', 0],
-          [
-            20,
-            'msg',
-            [
-              [1, 'bytes', username],
-              [2, 'bytes', srp.publicKey],
-            ],
-          ],
-        ],
-      ],
-    ]);
+    const cmd0 = sessionCommand0(username, srp.publicKey);
     const resp0 = pbDecode(await this.send('prov-session', cmd0));
     if (pbInt(resp0, 2) !== 2) throw new Error('device answered with another security scheme');
     const sr0 = pbSub(pbSub(resp0, 12) ?? pbDecode(Buffer.alloc(0)), 21);
