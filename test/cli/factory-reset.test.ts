@@ -36,8 +36,7 @@ describe('factory reset', () => {
       '--rtsp-port',
       '0',
     ]);
-    const idLine = await sim.stdout.waitFor((l) => l.trim().startsWith('device id'), 'device id');
-    const serial = idLine.trim().split(/\s+/).at(-1) ?? '';
+    const serial = await sim.banner('device id');
     const t = (s: string) => `cam/v1/${serial}/${s}`;
     await cloud.observer.waitFor((m) => m.topic === t('status') && m.json().state === 'online', 'online');
 

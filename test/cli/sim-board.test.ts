@@ -51,14 +51,8 @@ describe('the simulator’s board through its console', () => {
       ...['--data-dir', dataDir, '--broker-port', String(fixture.broker.port)],
       ...['--console-port', '0', '--rtsp-port', '0', '--softap-port', '0', '--video', still],
     ]);
-    serial =
-      (await sim.stdout.waitFor((l) => l.trim().startsWith('device id'), 'device id'))
-        .trim()
-        .split(/\s+/)
-        .at(-1) ?? '';
-    consoleUrl =
-      /http:\/\/\S+/.exec(await sim.stdout.waitFor((l) => l.trim().startsWith('console'), 'console'))?.[0] ??
-      '';
+    serial = await sim.banner('device id');
+    consoleUrl = await sim.banner('console');
     await fixture.observer.waitFor(
       (m) => m.topic === topic('status') && m.json().state === 'online',
       'online',

@@ -50,7 +50,7 @@ describe('ipcam-agent sim', () => {
         ...['--data-dir', dataDir, '--broker-port', '0', '--ws-port', '0'],
         ...['--console-port', '0', '--rtsp-port', '0', '--softap-port', '0'],
       ]);
-      ids.push((await sim.stdout.waitFor((l) => l.trim().startsWith('device id'), 'device id')).trim());
+      ids.push(await sim.banner('device id'));
       await sim.waitForLog('agent started');
       await sim.kill();
     }

@@ -110,6 +110,21 @@ export class DaemonProcess {
     return new DaemonProcess(['run', '--config', configPath], env);
   }
 
+  /**
+   * A value from the simulator's banner (`  console        http://...`): the last word of the line
+   * that starts with `name`, e.g. banner('device id'), banner('console'), banner('softap').
+   */
+  async banner(name: string, timeoutMs?: number): Promise<string> {
+    const line = await this.stdout.waitFor(
+      (l) => l.trim().startsWith(`${name} `),
+      `banner ${name}`,
+      timeoutMs,
+    );
+    const words = line.trim().slice(name.length).trim().split(/\s+/);
+    // The softap line ends with a remark in brackets; the address is the first word after the name.
+    return words[0] ?? '';
+  }
+
   waitForLog(msg: string, timeoutMs?: number): Promise<string> {
     return this.stdout.waitFor((line) => line.includes(`"msg":"${msg}`), `log "${msg}"`, timeoutMs);
   }

@@ -45,22 +45,10 @@ describe('SoftAP setup of a camera out of the box', () => {
       ...['--data-dir', dataDir, '--broker-port', String(fixture.broker.port)],
       ...['--console-port', '0', '--rtsp-port', '0', '--softap-port', '0'],
     ]);
-    serial =
-      (await sim.stdout.waitFor((l) => l.trim().startsWith('device id'), 'device id'))
-        .trim()
-        .split(/\s+/)
-        .at(-1) ?? '';
-    labelCode =
-      (await sim.stdout.waitFor((l) => l.trim().startsWith('label code'), 'label code'))
-        .trim()
-        .split(/\s+/)
-        .at(-1) ?? '';
-    consoleUrl =
-      /http:\/\/\S+/.exec(await sim.stdout.waitFor((l) => l.trim().startsWith('console'), 'console'))?.[0] ??
-      '';
-    softapUrl =
-      /http:\/\/\S+/.exec(await sim.stdout.waitFor((l) => l.trim().startsWith('softap'), 'softap'))?.[0] ??
-      '';
+    serial = await sim.banner('device id');
+    labelCode = await sim.banner('label code');
+    consoleUrl = await sim.banner('console');
+    softapUrl = await sim.banner('softap');
   }, 60_000);
 
   afterAll(async () => {

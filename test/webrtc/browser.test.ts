@@ -37,8 +37,7 @@ describe('the console in a real browser', () => {
       '--rtsp-port',
       '0',
     ]);
-    const line = await sim.stdout.waitFor((l) => l.trim().startsWith('console'), 'console line');
-    consoleUrl = /http:\/\/\S+/.exec(line)?.[0] ?? '';
+    consoleUrl = await sim.banner('console');
     await sim.waitForLog('agent started');
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
