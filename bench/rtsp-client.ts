@@ -2,6 +2,7 @@
 // the RTP for the first complete IDR access unit, the first picture a decoder can show. Written for
 // the benchmark (not the daemon's parser) so that it works the same against any server.
 import { connect, type Socket } from 'node:net';
+import { readRtspItem } from '../test/helpers/rtsp-wire.js';
 
 export interface FirstFrame {
   /** From starting the TCP connect to the last packet of the first IDR access unit. */
@@ -105,32 +106,15 @@ class Connection {
   }
 
   #parse(): void {
-    while (this.#buffer.length > 0) {
-      if (this.#buffer[0] === 0x24) {
-        if (this.#buffer.length < 4) return;
-        const length = this.#buffer.readUInt16BE(2);
-        if (this.#buffer.length < 4 + length) return;
-        const channel = this.#buffer[1];
-        const packet = this.#buffer.subarray(4, 4 + length);
-        this.#buffer = this.#buffer.subarray(4 + length);
-        if (channel === 0) this.#onRtp?.(packet);
+    for (let item = readRtspItem(this.#buffer); item; item = readRtspItem(this.#buffer)) {
+      this.#buffer = this.#buffer.subarray(item.size);
+      if (item.kind === 'frame') {
+        if (item.channel === 0) this.#onRtp?.(item.data);
         continue;
       }
-      const end = this.#buffer.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = this.#buffer.subarray(0, end).toString('latin1').split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const line of head.slice(1)) {
-        const colon = line.indexOf(':');
-        if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-      }
-      const length = Number(headers['content-length'] ?? 0);
-      if (this.#buffer.length < end + 4 + length) return;
-      const body = this.#buffer.subarray(end + 4, end + 4 + length).toString();
-      this.#buffer = this.#buffer.subarray(end + 4 + length);
       const pending = this.#pending;
       this.#pending = undefined;
-      pending?.resolve({ status: Number(head[0]?.split(' ')[1]), headers, body });
+      pending?.resolve({ status: item.status, headers: item.headers, body: item.body });
     }
   }
 }

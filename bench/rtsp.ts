@@ -333,8 +333,12 @@ async function runAgent(clip: string): Promise<{ result: Result; captureArgv: st
     const url = `rtsp://127.0.0.1:${port}/main`;
     const pid = daemon.child.pid ?? 0;
     await waitForStream(url, 30_000);
-    const [capturePid] = await childrenOf(pid, 'ffmpeg');
-    if (!capturePid) throw new Error('the daemon has no ffmpeg child');
+    // The capture, not the snapshot decoder the alarms keep waiting (also an ffmpeg child).
+    let capturePid: number | undefined;
+    for (const child of await childrenOf(pid, 'ffmpeg')) {
+      if ((await cmdline(child)).includes('pipe:3')) capturePid = child;
+    }
+    if (!capturePid) throw new Error('the daemon has no capture ffmpeg');
     const captureArgv = await cmdline(capturePid);
     const result = await measure('ipcam-agent', url, clip, pid, capturePid);
     const logged = (msg: string) => daemon?.stdout.lines.filter((l) => l.includes(msg)).length ?? 0;

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { readRtspItem } from './rtsp-wire.js';
 
 export interface RawResponse {
   status: number;
@@ -96,37 +97,14 @@ export class RawRtspClient {
   }
 
   #parse(): void {
-    for (;;) {
-      if (this.#buffer.length === 0) return;
-      if (this.#buffer[0] === 0x24) {
-        if (this.#buffer.length < 4) return;
-        const length = this.#buffer.readUInt16BE(2);
-        if (this.#buffer.length < 4 + length) return;
-        this.frames.push({
-          channel: this.#buffer[1] ?? 0,
-          data: Buffer.from(this.#buffer.subarray(4, 4 + length)),
-        });
-        this.#buffer = this.#buffer.subarray(4 + length);
-        continue;
+    for (let item = readRtspItem(this.#buffer); item; item = readRtspItem(this.#buffer)) {
+      this.#buffer = this.#buffer.subarray(item.size);
+      if (item.kind === 'frame') {
+        this.frames.push({ channel: item.channel, data: Buffer.from(item.data) });
+      } else {
+        const { status, headers, body } = item;
+        this.responses.push({ status, headers, body, framesBefore: this.frames.length });
       }
-      const end = this.#buffer.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      const head = this.#buffer.subarray(0, end).toString('latin1').split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const line of head.slice(1)) {
-        const colon = line.indexOf(':');
-        if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-      }
-      const length = Number(headers['content-length'] ?? 0);
-      if (this.#buffer.length < end + 4 + length) return;
-      const body = this.#buffer.subarray(end + 4, end + 4 + length).toString();
-      this.responses.push({
-        status: Number(head[0]?.split(' ')[1]),
-        headers,
-        body,
-        framesBefore: this.frames.length,
-      });
-      this.#buffer = this.#buffer.subarray(end + 4 + length);
     }
   }
 }
