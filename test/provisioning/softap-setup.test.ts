@@ -150,6 +150,18 @@ describe('SoftAP setup of a camera out of the box', () => {
   });
 
   it('unbind erases the owner’s data and returns the camera to waiting for a setup', async () => {
+    // A credential of the owner's in the encrypted store: an RTSP password set from the app.
+    const reported = fixture.observer.next(
+      (m) => m.topic === topic('state/reported') && m.json().version === 1,
+      'RTSP password applied',
+    );
+    await fixture.observer.client.publishAsync(
+      topic('state/desired'),
+      JSON.stringify({ version: 1, state: { rtsp: { username: 'me', password: 'Owner-Secret-77' } } }),
+      { qos: 1 },
+    );
+    await reported;
+    expect(existsSync(join(dataDir, 'secrets.enc'))).toBe(true);
     const waiting = fixture.observer.next(
       (m) => isProvisioning('softap')(m) && m.json().bound === false,
       'waiting again after unbind',
