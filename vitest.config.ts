@@ -8,6 +8,6 @@ export default defineConfig({
     testTimeout: 60000,
     hookTimeout: 30000,
     pool: 'forks',
-    maxWorkers: 2,
+    maxWorkers: 3,
   },
 });

@@ -169,7 +169,7 @@ async function runVariant(
   const child = spawn('motion', ['-n', '-c', conf, '-l', join(home, 'motion.log')], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   // One pass of lead-in and clip, plus start-up (several seconds with a dozen cameras on a busy machine).
-  const pass = (LEAD_FRAMES + (suite[0]?.frames.length ?? 0)) * FRAME_MS;
+  const pass = (LEAD_FRAMES + Math.max(0, ...suite.map((c) => c.frames.length))) * FRAME_MS;
   await Promise.race([exited, delay(pass + 8000)]);
   const cpuMs = cpuOf(child.pid);
   child.kill('SIGTERM');

@@ -1,7 +1,9 @@
 // A minimal RTSP/TCP client for bench/rtsp.ts: DESCRIBE, SETUP (interleaved), PLAY, then it watches
 // the RTP for the first complete IDR access unit, the first picture a decoder can show. Written for
 // the benchmark (not the daemon's parser) so that it works the same against any server.
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
+import { DigestClient } from '../test/helpers/rtsp-digest.js';
 import { readRtspItem } from '../test/helpers/rtsp-wire.js';
 
 export interface FirstFrame {
@@ -60,9 +62,11 @@ class Connection {
   #pending: { resolve: (response: Response) => void; reject: (err: Error) => void } | undefined;
   #onRtp: ((packet: Buffer) => void) | undefined;
   #failed: ((err: Error) => void) | undefined;
+  readonly #digest: DigestClient | undefined;
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, digest: DigestClient | undefined) {
     this.#socket = socket;
+    this.#digest = digest;
     socket.on('data', (chunk: Buffer) => {
       this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
       this.#parse();
@@ -85,7 +89,18 @@ class Connection {
     this.#failed = handler;
   }
 
-  request(method: string, url: string, headers: Record<string, string> = {}): Promise<Response> {
+  /** Answers a 401 once with Digest when the URL carried credentials; later requests are signed. */
+  async request(method: string, url: string, headers: Record<string, string> = {}): Promise<Response> {
+    const signed = this.#digest?.authorization(method, url);
+    const first = await this.#send(method, url, signed ? { ...headers, Authorization: signed } : headers);
+    if (first.status !== 401 || !this.#digest?.challenge(first.headers['www-authenticate'])) return first;
+    return this.#send(method, url, {
+      ...headers,
+      Authorization: this.#digest.authorization(method, url) ?? '',
+    });
+  }
+
+  #send(method: string, url: string, headers: Record<string, string>): Promise<Response> {
     this.#cseq += 1;
     const lines = [
       `${method} ${url} RTSP/1.0`,
@@ -119,21 +134,30 @@ class Connection {
   }
 }
 
-function open(host: string, port: number): Promise<Connection> {
+function open(host: string, port: number, digest: DigestClient | undefined): Promise<Connection> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, host, () => {
       socket.setNoDelay(true);
-      resolve(new Connection(socket));
+      resolve(new Connection(socket, digest));
     });
     socket.once('error', reject);
   });
 }
 
-/** Connects, plays `url` over TCP and resolves when the first IDR access unit is complete. */
-export async function timeToFirstFrame(url: string, timeoutMs = 10000): Promise<FirstFrame> {
-  const { hostname, port } = new URL(url);
+/** Connects, plays `withUser` (rtsp://user:pass@... or without credentials) over TCP and resolves when the first IDR access unit is complete. */
+export async function timeToFirstFrame(withUser: string, timeoutMs = 10000): Promise<FirstFrame> {
+  const parsed = new URL(withUser);
+  const { hostname, port } = parsed;
+  // Credentials in the URL go into Digest, never onto the wire: the request URLs carry none.
+  const digest = parsed.username
+    ? new DigestClient({
+        username: decodeURIComponent(parsed.username),
+        password: decodeURIComponent(parsed.password),
+      })
+    : undefined;
+  const url = withUser.replace(/^rtsp:\/\/[^@/]*@/, 'rtsp://');
   const began = performance.now();
-  const conn = await open(hostname, Number(port || 554));
+  const conn = await open(hostname, Number(port || 554), digest);
   try {
     const described = await conn.request('DESCRIBE', url, { Accept: 'application/sdp' });
     if (described.status !== 200) throw new Error(`DESCRIBE ${described.status}`);
@@ -200,5 +224,79 @@ export async function timeToFirstFrame(url: string, timeoutMs = 10000): Promise<
     });
   } finally {
     conn.close();
+  }
+}
+
+/** Two UDP sockets on a consecutive even/odd port pair, as RTP/RTCP clients announce them. */
+async function udpPair(): Promise<[UdpSocket, UdpSocket]> {
+  const bind = (socket: UdpSocket, port: number) =>
+    new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(port, '127.0.0.1', () => resolve());
+    });
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = 20000 + 2 * Math.floor(Math.random() * 20000);
+    const rtp = createSocket('udp4');
+    const rtcp = createSocket('udp4');
+    try {
+      await bind(rtp, port);
+      await bind(rtcp, port + 1);
+      return [rtp, rtcp];
+    } catch {
+      rtp.close();
+      rtcp.close();
+    }
+  }
+  throw new Error('no free UDP port pair');
+}
+
+/**
+ * A viewer without a decoder: plays `withUser` over TCP (interleaved) or UDP, reads everything as it
+ * comes, and calls `onFrame` for each RTP packet with the marker bit (the end of a frame). Cheaper than
+ * an ffmpeg process per viewer, so a busy machine can run sixteen of them. Resolves with its stop.
+ */
+export async function playStream(
+  withUser: string,
+  transport: 'tcp' | 'udp',
+  onFrame: () => void,
+): Promise<() => void> {
+  const parsed = new URL(withUser);
+  const digest = parsed.username
+    ? new DigestClient({
+        username: decodeURIComponent(parsed.username),
+        password: decodeURIComponent(parsed.password),
+      })
+    : undefined;
+  const url = withUser.replace(/^rtsp:\/\/[^@/]*@/, 'rtsp://');
+  const conn = await open(parsed.hostname, Number(parsed.port || 554), digest);
+  const sockets = transport === 'udp' ? await udpPair() : [];
+  const stop = () => {
+    conn.close();
+    for (const socket of sockets) socket.close();
+  };
+  try {
+    const marker = (packet: Buffer) => {
+      if (packet.length >= 12 && ((packet[1] ?? 0) & 0x80) !== 0) onFrame();
+    };
+    conn.onRtp(marker);
+    sockets[0]?.on('message', marker);
+    const described = await conn.request('DESCRIBE', url, { Accept: 'application/sdp' });
+    if (described.status !== 200) throw new Error(`DESCRIBE ${described.status}`);
+    const base = described.headers['content-base'] ?? url;
+    const port = sockets[0]?.address().port ?? 0;
+    const setup = await conn.request('SETUP', videoControl(described.body, base), {
+      Transport:
+        transport === 'tcp'
+          ? 'RTP/AVP/TCP;unicast;interleaved=0-1'
+          : `RTP/AVP;unicast;client_port=${port}-${port + 1}`,
+    });
+    if (setup.status !== 200) throw new Error(`SETUP ${setup.status}`);
+    const session = (setup.headers.session ?? '').split(';')[0] ?? '';
+    const played = await conn.request('PLAY', base, { Session: session, Range: 'npt=0.000-' });
+    if (played.status !== 200) throw new Error(`PLAY ${played.status}`);
+    return stop;
+  } catch (err) {
+    stop();
+    throw err;
   }
 }

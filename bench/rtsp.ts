@@ -330,7 +330,11 @@ async function runAgent(clip: string): Promise<{ result: Result; captureArgv: st
     track(daemon.child);
     const line = await daemon.waitForLog('rtsp server listening', 20_000);
     const port = (JSON.parse(line) as { port: number }).port;
-    const url = `rtsp://127.0.0.1:${port}/main`;
+    // Digest always: admin and the device's label code, from its identity file.
+    const identity = JSON.parse(await readFile(join(device.dir, 'identity.json'), 'utf8')) as {
+      verificationCode: string;
+    };
+    const url = `rtsp://admin:${identity.verificationCode}@127.0.0.1:${port}/main`;
     const pid = daemon.child.pid ?? 0;
     await waitForStream(url, 30_000);
     // The capture, not the snapshot decoder the alarms keep waiting (also an ffmpeg child).

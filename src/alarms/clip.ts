@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { AgentError } from '../core/errors.js';
 import type { StreamHub } from '../media/hub.js';
+import { writeTs } from '../media/ts-writer.js';
 import type { VideoAccessUnit } from '../media/types.js';
 
 const START_CODE = Buffer.from([0, 0, 0, 1]);
@@ -76,30 +77,29 @@ export class ClipRecorder {
   }
 }
 
-/** Muxes access units into a fragmented MP4 (written to a pipe, so no seek is needed). */
-export function muxClip(units: VideoAccessUnit[], fps: number, ffmpegPath: string): Promise<Buffer> {
+/**
+ * Muxes access units into a fragmented MP4 (written to a pipe, so no seek is needed). They go to
+ * ffmpeg as MPEG-TS (`media/ts-writer.ts`, stream_type 0x1b or 0x24) with their own timestamps, so the
+ * clip keeps the stream's timing whatever its frame rate; H.265 is tagged `hvc1`, as Apple players
+ * require.
+ */
+export function muxClip(units: VideoAccessUnit[], ffmpegPath: string): Promise<Buffer> {
   const start = units.findIndex((u) => u.keyframe);
-  if (start < 0) return Promise.reject(new AgentError('internal', 'no keyframe to start a clip'));
-  const stream = Buffer.concat(
-    units.slice(start).flatMap((au) => au.nalus.flatMap((nalu) => [START_CODE, nalu])),
+  const first = units[start];
+  if (!first) return Promise.reject(new AgentError('internal', 'no keyframe to start a clip'));
+  const codec = first.codec;
+  // Rebased to start at 1 s (the 33-bit PTS never wraps within a clip of minutes).
+  const stream = writeTs(
+    units.slice(start).map((au) => ({
+      data: Buffer.concat(au.nalus.flatMap((nalu) => [START_CODE, nalu])),
+      pts: au.pts - first.pts + 90000,
+    })),
+    codec,
   );
   const args = [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-f',
-    'h264',
-    '-framerate',
-    String(fps),
-    '-i',
-    'pipe:0',
-    '-c',
-    'copy',
-    '-movflags',
-    'frag_keyframe+empty_moov+default_base_moof',
-    '-f',
-    'mp4',
-    'pipe:1',
+    ...['-hide_banner', '-loglevel', 'error', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0:v', '-c', 'copy'],
+    ...(codec === 'h265' ? ['-tag:v', 'hvc1'] : []),
+    ...['-movflags', 'frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4', 'pipe:1'],
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -5,21 +5,26 @@ import type { EventBus } from '../core/bus.js';
 import { errorMessage } from '../core/errors.js';
 import type { Module } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
+import { SerialQueue } from '../core/serial-queue.js';
 import type { AnalysisFrame } from '../media/capture.js';
 import type { StreamHub } from '../media/hub.js';
-import { SnapshotMaker } from '../media/snapshot.js';
-import type { AlarmEvent } from '../motion/alarm.js';
-import { MotionEngine, type MotionSettings } from '../motion/engine.js';
+import { type Snapshot, SnapshotMaker, type SnapshotOptions } from '../media/snapshot.js';
+import { MotionEngine, type MotionEvent, type MotionSettings } from '../motion/engine.js';
 import type { NightTransition } from '../motion/night.js';
 import type { Settings } from '../settings/schema.js';
 import type { MediaStore, StoredMedia } from '../storage/media-store.js';
 import { ClipRecorder, muxClip } from './clip.js';
 import type { PirAlarmConfig } from './config.js';
+import { PictureCooldown } from './picture-cooldown.js';
 import type { UploadQueue } from './uploads.js';
 
 export interface AlarmServiceDeps {
   hub: StreamHub;
+  /** The hub whose GOP snapshots decode, when not `hub` (media.snapshot.stream: sub). */
+  snapshotHub?: StreamHub | undefined;
   ffmpegPath: string;
+  /** Standby decoder on or off, or the SoC's JPEG command (media.snapshot). */
+  snapshot?: SnapshotOptions | undefined;
   events: Pick<EventPublisher, 'raise'>;
   store: MediaStore;
   uploads: UploadQueue;
@@ -32,7 +37,7 @@ export interface AlarmServiceDeps {
   /** The board's PIR sensor (hardware.pir), started by its owner; `pirConfig.mode` says what it does. */
   pir?: PirSource;
   pirConfig?: PirAlarmConfig;
-  /** The clock of the analysis frames' `ts` (capture stamps them with Date.now()); PIR edges go on it. */
+  /** The clock of the analysis frames' `ts` (arrival on Date.now(), smoothed to the frame cadence by src/media/analysis-clock.ts, never ahead of it); PIR edges go on it. */
   now?: () => number;
 }
 
@@ -52,9 +57,10 @@ export interface PictureRef {
 }
 
 /**
- * What happens when the detector sees motion: `evt/motion` start and end with box and score, and,
- * only while the owner has alarm pictures on, a full-resolution snapshot stored and uploaded. With
- * alarm pictures off, no picture is taken at all; in privacy mode no frame reaches the detector.
+ * What happens when the detector sees motion: `evt/motion` start and end with box and score for every
+ * movement, and, only while the owner has alarm pictures on and outside the cooldown after the last
+ * notified event, a full-resolution snapshot (and the event clip) stored and uploaded. With alarm
+ * pictures off, no picture is taken at all; in privacy mode no frame reaches the detector.
  * A PIR sensor, by config, starts alarms of its own (`trigger`) or must agree with the video (`confirm`).
  */
 export class AlarmService implements Module {
@@ -62,7 +68,9 @@ export class AlarmService implements Module {
   readonly #deps: AlarmServiceDeps;
   readonly #log: Logger;
   #engine: MotionEngine | undefined;
-  #alarmId: string | undefined;
+  /** The alarm in progress, as raised. */
+  #current: Current | undefined;
+  readonly #cooldown = new PictureCooldown();
   #lastTs = 0;
   #clips: ClipRecorder | undefined;
   /** Keeps a decoder waiting, so an alarm's picture does not wait for ffmpeg to start. */
@@ -70,14 +78,16 @@ export class AlarmService implements Module {
   #pirMode: PirAlarmConfig['mode'] = 'off';
   #pirSeenAt = Number.NEGATIVE_INFINITY;
   /** confirm mode: a video alarm in progress that the PIR has not confirmed (yet). */
-  #held: AlarmEvent | undefined;
+  #held: MotionEvent | undefined;
   readonly #onPir = () => this.#pirEdge();
-  /** Settles when the last alarm event so far has been raised (or failed). */
-  #raised: Promise<void> = Promise.resolve();
+  /** Raises alarm events one at a time, in the order of the alarms. */
+  readonly #raised = new SerialQueue();
+  /** The manual snapshot in progress: requests that arrive meanwhile get the same picture. */
+  #manual: Promise<PictureRef> | undefined;
 
   constructor(deps: AlarmServiceDeps) {
     this.#deps = deps;
-    this.#snapshots = new SnapshotMaker(deps.ffmpegPath);
+    this.#snapshots = new SnapshotMaker(deps.ffmpegPath, deps.snapshot);
     this.#log = deps.log.child({ module: 'alarms' });
   }
 
@@ -118,24 +128,39 @@ export class AlarmService implements Module {
     this.#deps.bus.removeListeners(this);
     this.#deps.pir?.off('motion', this.#onPir);
     this.#deps.pir?.off('clear', this.#onPir);
-    this.#clips?.detach();
-    this.#snapshots.close();
     this.#engine = undefined;
     this.#held = undefined;
+    // An alarm's picture and event in flight finish before stop returns: a factory reset erases the
+    // data directory right after, and a picture written behind its back would survive it.
+    await Promise.allSettled([this.#raised.idle(), this.#manual]);
+    this.#clips?.detach();
+    this.#snapshots.close();
   }
 
   /** Fed by capture with every analysis frame. */
   analyse(frame: AnalysisFrame): void {
     if (!this.#engine || this.#deps.settings().privacyMode) return;
     this.#lastTs = frame.ts;
-    // A PIR that stays active keeps its alarm going (and starts the next one once cooldown is over).
+    // A PIR that stays active keeps its alarm going (and starts the next one once that has ended).
     if (this.#pirMode === 'trigger' && this.#deps.pir?.active) this.#engine.trigger(frame.ts);
     this.#engine.push({ width: frame.width, height: frame.height, data: frame.data, ts: frame.ts });
   }
 
   /** The `snapshot` command: a picture on the owner's demand, stored and queued for upload. */
   async snapshotNow(): Promise<PictureRef> {
-    return this.#picture(`manual-${Date.now()}`);
+    // Fifty requests at once are one decode, one stored file and one upload, not fifty decoders.
+    this.#manual ??= this.#picture(`manual-${Date.now()}`).finally(() => {
+      this.#manual = undefined;
+    });
+    return this.#manual;
+  }
+
+  /**
+   * The newest picture as a JPEG, neither stored nor uploaded (an NVR's snapshot URL, Home Assistant's camera entity): the same decoder
+   * as the `snapshot` command, so a request at the same moment shares its decode.
+   */
+  picture(): Promise<Snapshot> {
+    return this.#snapshots.take(this.#deps.snapshotHub ?? this.#deps.hub);
   }
 
   #attachPir(): void {
@@ -161,12 +186,12 @@ export class AlarmService implements Module {
       const held = { ...this.#held, ts, box: current?.box ?? this.#held.box, score: current?.score ?? 0 };
       this.#held = undefined;
       this.#log.info('the PIR confirmed the video motion');
-      void this.#onAlarm(held);
+      this.#onAlarm(held);
     }
   }
 
   /** Runs inside the engine's push: in confirm mode, holds back a video alarm the PIR has not seen. */
-  #onEngineEvent(event: AlarmEvent): void {
+  #onEngineEvent(event: MotionEvent): void {
     if (this.#pirMode === 'confirm') {
       if (event.type === 'start' && !this.#pirSaw(event.ts)) {
         this.#held = event;
@@ -174,14 +199,13 @@ export class AlarmService implements Module {
         return;
       }
       if (event.type === 'end' && this.#held) {
+        // Nothing was raised: no end either, and no cooldown (the notification cooldown never heard of it).
         this.#held = undefined;
-        // Nothing was raised, so nothing to pause for: the next motion may alarm at once.
-        this.#engine?.alarm.clearCooldown();
         this.#log.info({ durationMs: event.durationMs }, 'video motion without the PIR: no alarm');
         return;
       }
     }
-    void this.#onAlarm(event);
+    this.#onAlarm(event);
   }
 
   #pirSaw(ts: number): boolean {
@@ -190,64 +214,76 @@ export class AlarmService implements Module {
   }
 
   /**
-   * Pictures and clips are made at once, alarm by alarm in parallel, but the events are raised in the
-   * order of the alarms: an end never overtakes its start's snapshot.
+   * The start is raised at once: it never waits for its picture, which follows as a `snapshot` phase
+   * once stored. Pictures and clips are made alarm by alarm in parallel, but the events are raised in
+   * the order they were decided (start, snapshot, end): each raise is queued when its alarm event comes
+   * and waits only for what it carries. A failed raise does not hold up the next.
    */
-  async #onAlarm(event: AlarmEvent): Promise<void> {
-    const { settings } = this.#deps;
-    const previous = this.#raised;
-    let done = () => {};
-    this.#raised = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    const raise = async (data: Record<string, unknown>) => {
-      await previous;
-      await this.#deps.events.raise('motion', data);
-    };
+  #onAlarm(event: MotionEvent): void {
     const common = {
       source: event.source,
       box: event.box,
       score: Math.round(event.score * 1000) / 1000,
       motionTs: event.motionTs,
+      ...(event.track ? { track: event.track } : {}),
     };
-    try {
-      if (event.type === 'start') {
-        const alarmId = randomUUID();
-        this.#alarmId = alarmId;
-        let snapshot: PictureRef | undefined;
-        if (settings().alarmNotifications) {
-          this.#clips?.begin();
-          snapshot = await this.#picture(alarmId).catch((err: unknown) => {
-            this.#log.warn({ err }, 'alarm snapshot failed');
-            return undefined;
-          });
-        }
-        await raise({
-          phase: 'start',
-          alarmId,
-          ...common,
-          ...(snapshot ? { snapshot } : {}),
-        });
-      } else {
-        const alarmId = this.#alarmId ?? randomUUID();
-        this.#alarmId = undefined;
-        const units = this.#clips?.finish() ?? [];
-        // Alarm pictures switched off during the alarm: the recording is dropped, not stored.
-        const clip =
-          units.length > 0 && settings().alarmNotifications ? await this.#clip(alarmId, units) : undefined;
-        await raise({
-          phase: 'end',
-          alarmId,
-          ...common,
-          durationMs: event.durationMs,
-          ...(clip ? { clip } : {}),
+    if (event.type === 'start') {
+      const alarmId = randomUUID();
+      const notify = this.#cooldown.start(event.ts);
+      const picture = notify && this.#deps.settings().alarmNotifications;
+      const current: Current = { alarmId, notify };
+      this.#current = current;
+      this.#deps.bus.emit('alarm.changed', { phase: 'start', alarmId, at: Date.now() });
+      if (picture) {
+        this.#clips?.begin();
+        current.snapshot = this.#picture(alarmId, alarmId).catch((err: unknown) => {
+          this.#log.warn({ err }, 'alarm snapshot failed');
+          return undefined;
         });
       }
-    } catch (err) {
-      this.#log.error({ err: errorMessage(err) }, 'alarm could not be raised');
-    } finally {
-      done();
+      this.#raise({ phase: 'start', alarmId, ...common, notify, picture });
+      const { snapshot } = current;
+      if (snapshot !== undefined)
+        this.#raise(async () => {
+          const ref = await snapshot;
+          return ref && { phase: 'snapshot', alarmId, snapshot: ref };
+        });
+      return;
     }
+    const current = this.#current ?? { alarmId: randomUUID(), notify: false };
+    this.#current = undefined;
+    this.#cooldown.end(event.ts, this.#deps.settings().motion.cooldownSeconds);
+    this.#deps.bus.emit('alarm.changed', { phase: 'end', alarmId: current.alarmId, at: Date.now() });
+    const units = this.#clips?.finish() ?? [];
+    // Alarm pictures switched off during the alarm: the recording is dropped, not stored.
+    const clip =
+      units.length > 0 && this.#deps.settings().alarmNotifications
+        ? this.#clip(current.alarmId, units)
+        : undefined;
+    this.#raise(async () => {
+      const snapshot = await current.snapshot;
+      const stored = await clip;
+      return {
+        phase: 'end',
+        alarmId: current.alarmId,
+        ...common,
+        durationMs: event.durationMs,
+        notify: current.notify,
+        picture: snapshot !== undefined,
+        ...(snapshot ? { snapshot } : {}),
+        ...(stored ? { clip: stored } : {}),
+      };
+    });
+  }
+
+  /** Queues one `evt/motion`; `body` may wait for what the event carries, or decide there is none. */
+  #raise(body: Record<string, unknown> | (() => Promise<Record<string, unknown> | undefined>)): void {
+    void this.#raised
+      .run(async () => {
+        const data = typeof body === 'function' ? await body() : body;
+        if (data) await this.#deps.events.raise('motion', data);
+      })
+      .catch((err: unknown) => this.#log.error({ err: errorMessage(err) }, 'alarm could not be raised'));
   }
 
   async #clip(
@@ -255,7 +291,7 @@ export class AlarmService implements Module {
     units: Parameters<typeof muxClip>[0],
   ): Promise<Omit<StoredMedia, 'path'> | undefined> {
     try {
-      const mp4 = await muxClip(units, this.#deps.settings().stream.main.fps, this.#deps.ffmpegPath);
+      const mp4 = await muxClip(units, this.#deps.ffmpegPath);
       const stored = await this.#deps.store.put('clips', `${alarmId}.mp4`, mp4);
       await this.#deps.uploads.add(stored.key, 'video/mp4');
       return { key: stored.key, sha256: stored.sha256, size: stored.size };
@@ -265,10 +301,12 @@ export class AlarmService implements Module {
     }
   }
 
-  async #picture(name: string): Promise<PictureRef> {
-    const shot = await this.#snapshots.take(this.#deps.hub);
+  /** `alarmId` when it is an alarm's picture (announced on the bus), not a manual snapshot. */
+  async #picture(name: string, alarmId?: string): Promise<PictureRef> {
+    const shot = await this.#snapshots.take(this.#deps.snapshotHub ?? this.#deps.hub);
     const stored: StoredMedia = await this.#deps.store.put('snapshots', `${name}.jpg`, shot.jpeg);
     await this.#deps.uploads.add(stored.key, 'image/jpeg');
+    if (alarmId) this.#deps.bus.emit('alarm.picture', { alarmId, jpeg: shot.jpeg, at: Date.now() });
     return {
       key: stored.key,
       sha256: stored.sha256,
@@ -277,6 +315,14 @@ export class AlarmService implements Module {
       height: shot.height,
     };
   }
+}
+
+interface Current {
+  alarmId: string;
+  /** Outside the cooldown: the cloud may push it. */
+  notify: boolean;
+  /** The picture being taken, when one is; resolves to undefined if it failed. */
+  snapshot?: Promise<PictureRef | undefined>;
 }
 
 function motionSettings(settings: Settings): MotionSettings {

@@ -1,7 +1,8 @@
 import { objectUrl, putObject } from '../cloud/upload.js';
-import { readJsonFile, writeJsonAtomic } from '../core/atomic-file.js';
+import { writeJsonAtomic } from '../core/atomic-file.js';
 import type { Logger } from '../core/logger.js';
 import type { MediaStore } from '../storage/media-store.js';
+import { readJsonOrSetAside } from '../storage/read-or-set-aside.js';
 
 interface Pending {
   key: string;
@@ -40,7 +41,9 @@ export class UploadQueue {
   }
 
   async load(): Promise<void> {
-    const raw = (await readJsonFile(this.#path).catch(() => undefined)) as Pending[] | undefined;
+    // A damaged list is set aside and reported; the pictures themselves stay in the store's quota.
+    const read = await readJsonOrSetAside(this.#path);
+    const raw = read === 'damaged' ? undefined : (read?.value as Pending[] | undefined);
     this.#pending = Array.isArray(raw) ? raw.filter((p) => typeof p?.key === 'string') : [];
   }
 

@@ -1,19 +1,14 @@
 import type { KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Type } from '@sinclair/typebox';
-import { NightVision } from '../alarms/night-vision.js';
-import { AlarmService } from '../alarms/service.js';
-import { UploadQueue } from '../alarms/uploads.js';
-import { CommandRouter, type RecentRequests } from '../cloud/commands.js';
-import { EventPublisher } from '../cloud/events.js';
-import { CloudLink } from '../cloud/link.js';
-import { Presence } from '../cloud/presence.js';
-import { StateSync } from '../cloud/state-sync.js';
+import { createAlarms } from '../alarms/wiring.js';
+import type { RecentRequests } from '../cloud/commands.js';
+import type { EventPublisher } from '../cloud/events.js';
+import type { CloudLink } from '../cloud/link.js';
+import type { StateSync } from '../cloud/state-sync.js';
 import { topicsFor } from '../cloud/topics.js';
+import { createCloud } from '../cloud/wiring.js';
 import type { Config } from '../config/schema.js';
 import { EventBus } from '../core/bus.js';
-import { AgentError } from '../core/errors.js';
 import { Lifecycle, type Module } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { SecretValues } from '../core/redact.js';
@@ -21,23 +16,34 @@ import { deviceIdOf, type Identity } from '../device/identity.js';
 import { buildInfo } from '../device/info.js';
 import { SystemClock } from '../hardware/clock.js';
 import { createHardware, type Hardware } from '../hardware/create.js';
-import { Capture } from '../media/capture.js';
-import { StreamHub } from '../media/hub.js';
-import { bootFirmware } from '../ota/firmware.js';
+import { createHomeAssistant } from '../homeassistant/wiring.js';
+import type { AnalysisFrame } from '../media/capture.js';
+import type { StreamHub } from '../media/hub.js';
+import { TalkFloor } from '../media/talk-floor.js';
+import { createMedia, type MediaCapture, snapshotOptions } from '../media/wiring.js';
+import { createOnvifDiscovery, discoveryScope } from '../onvif/discovery.js';
+import { createOnvifEvents } from '../onvif/events.js';
+import { createOnvif, type Onvif } from '../onvif/wiring.js';
+import { FirmwareBoot } from '../ota/firmware.js';
 import { createOtaService } from '../ota/wiring.js';
 import type { ProvisioningService } from '../provisioning/service.js';
 import { createWifiBackend } from '../provisioning/wifi/factory.js';
 import { createProvisioning } from '../provisioning/wiring.js';
-import { RtspService } from '../rtsp/service.js';
-import { ICE_CREDENTIALS_STORE } from '../settings/schema.js';
-import { MediaStore } from '../storage/media-store.js';
+import { createRecordingDownloads, type RecordingDownloads } from '../recording/playback/downloads.js';
+import type { RecordingService } from '../recording/service.js';
+import { createRecording } from '../recording/wiring.js';
+import type { RtspService } from '../rtsp/service.js';
+import { createRtsp } from '../rtsp/wiring.js';
+import { DamageReport } from '../storage/damage-report.js';
 import { SecretStore } from '../storage/secret-store.js';
 import { loadStoreKey } from '../storage/store-key.js';
-import { UsedTokens } from '../webrtc/replay.js';
-import { WebrtcService } from '../webrtc/service.js';
+import type { WebrtcService } from '../webrtc/service.js';
 import type { Speaker } from '../webrtc/speaker.js';
 import { parsePublicKey } from '../webrtc/token.js';
+import { createWebrtc } from '../webrtc/wiring.js';
 import type { AgentEvents } from './events.js';
+import { createResetPolicy, registerResetCommands } from './reset-policy.js';
+import { settingsReactions } from './settings-reactions.js';
 import { type ExitRequest, registerSystemCommands } from './system-commands.js';
 
 export interface AgentContext {
@@ -65,8 +71,11 @@ export interface Agent {
   state: StateSync;
   store: SecretStore;
   hubs: { main: StreamHub; sub: StreamHub };
-  capture: Capture | undefined;
+  capture: MediaCapture | undefined;
   rtsp: RtspService | undefined;
+  /** HTTP download of recordings: mount `handle` on an HTTP server (the ONVIF one on a camera). */
+  downloads: RecordingDownloads | undefined;
+  onvif: Onvif;
   webrtc: WebrtcService | undefined;
   provisioning: ProvisioningService | undefined;
   hardware: Hardware;
@@ -76,94 +85,80 @@ export interface Agent {
   exitRequested: Promise<ExitRequest>;
 }
 
-/** Composition root of one run: builds every capability from its config slice, in start order. */
-export async function createAgent(ctx: AgentContext): Promise<Agent> {
+/**
+ * The composition root of one run: each capability is built by its own wiring from its config slice,
+ * registering its own commands and routes, and the list at the end is the start order. Building does
+ * no I/O; every file, line, socket and process is opened in a module's `start()`, so a failure at
+ * any point unwinds what came before it.
+ */
+export function createAgent(ctx: AgentContext): Agent {
   const { config, identity, log } = ctx;
   const deviceId = deviceIdOf(identity);
   const dataDir = config.dataDir;
-
-  const key = await loadStoreKey({
-    deviceSecretFile: config.device.secretFile,
-    fallbackKeyFile: join(dataDir, 'store.key'),
-    salt: identity.serial,
-  });
-  if (key.source === 'key-file')
-    log.warn('no device secret configured; the secret store key is kept in a file');
-  const store = new SecretStore(join(dataDir, 'secrets.enc'), key.key, ctx.secrets);
-  await store.load();
-  // With the A/B directory installer this is the bootloader step: it decides which slot runs.
-  const firmware = await bootFirmware({ config: config.ota, dataDir, builtVersion: ctx.fwVersion, log });
-
+  const model = identity.model ?? config.device.model;
+  // The label code is the default RTSP and the SoftAP password: never in a log line.
+  ctx.secrets.add(identity.verificationCode);
   const bus = new EventBus<AgentEvents>(log.child({ module: 'bus' }));
   const topics = topicsFor(deviceId);
+
+  let requestExit: (request: ExitRequest) => void = () => {};
+  const exitRequested = new Promise<ExitRequest>((resolve) => {
+    requestExit = resolve;
+  });
+
+  const hardware = createHardware(config.hardware, { log, clock: new SystemClock(), dataDir });
+  const store = new SecretStore(
+    join(dataDir, 'secrets.enc'),
+    () => storeKey(config, identity, log),
+    ctx.secrets,
+    log.child({ module: 'secrets' }),
+  );
+  const firmware = new FirmwareBoot({ config: config.ota, dataDir, builtVersion: ctx.fwVersion, log });
+  const wifi = createWifiBackend(config.wifi, { log, runtimeDir: config.wifi.runtimeDir });
+  let provisioning: ProvisioningService | undefined;
+  let recording: RecordingService | undefined;
   const info = () =>
     buildInfo({
       identity,
       model: config.device.model,
       fwVersion: firmware.version,
       capabilities: ctx.capabilities,
-      wifi: () => {
-        const link = provisioning?.link;
-        return { ssid: link?.ssid ?? null, rssi: link?.rssi ?? null };
-      },
+      wifi: () => ({ ssid: provisioning?.link?.ssid ?? null, rssi: provisioning?.link?.rssi ?? null }),
       activatedAt: () => provisioning?.state.activatedAt ?? null,
+      storage: () => recording?.info(),
+      media: () => media.capture?.describe(),
     });
-
-  const link = new CloudLink({
+  const cloud = createCloud({
     config: config.cloud,
+    dataDir,
     deviceId,
     topics,
-    fwVersion: firmware.version,
+    fwVersion: () => firmware.version,
     store,
     bus,
+    info,
+    recentRequests: ctx.recentRequests,
     log,
   });
-  const state = new StateSync({
-    link,
-    topics,
-    bus,
-    store,
-    statePath: join(dataDir, 'state.json'),
-    maxPayloadBytes: config.cloud.maxPayloadBytes,
-    log,
-  });
-  const events = new EventPublisher({
-    link,
-    topics,
-    bus,
-    outboxDir: join(dataDir, 'outbox'),
-    maxEvents: config.cloud.outbox.maxEvents,
-    log,
-  });
-  const presence = new Presence({ link, topics, bus, info, log });
-  const commands = new CommandRouter({
-    link,
-    topics,
-    maxPayloadBytes: config.cloud.maxPayloadBytes,
-    log,
-    recent: ctx.recentRequests,
-  });
-
-  let requestExit: (request: ExitRequest) => void = () => {};
-  const exitRequested = new Promise<ExitRequest>((resolve) => {
-    requestExit = resolve;
-  });
+  const { link, state, events, commands } = cloud;
+  const settings = () => state.settings;
   registerSystemCommands(commands, { info, requestExit });
+  const reset = createResetPolicy({
+    voice: hardware.voice,
+    requestExit: (request) => {
+      recording?.resetRequested();
+      homeAssistant?.resetRequested();
+      requestExit(request);
+    },
+    log,
+  });
+  registerResetCommands(commands, reset);
 
-  const hardware = await createHardware(config.hardware, { log, clock: new SystemClock(), dataDir });
-  const nightVision = hardware.irCut
-    ? new NightVision({ irCut: hardware.irCut, nightMode: () => state.settings.nightMode, bus, log })
-    : undefined;
-  const wifi = createWifiBackend(config.wifi, { log, runtimeDir: config.wifi.runtimeDir });
-  const forgetNetworks = async () => {
-    const current = await wifi.status().catch(() => undefined);
-    if (current) await wifi.forget(current.ssid);
-  };
-  const provisioning = createProvisioning({
+  provisioning = createProvisioning({
     config: config.provisioning,
     dataDir,
     identity,
-    model: identity.model ?? config.device.model,
+    model,
     fwVersion: () => firmware.version,
     wifi,
     link,
@@ -172,114 +167,140 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
     events,
     hardware,
     secrets: ctx.secrets,
+    credentialsLost: () => store.damaged,
     onSoftApListening: ctx.onSoftApListening,
     log,
   });
-  const factoryReset = (via: 'button' | 'unbind') => {
-    log.warn({ via }, 'factory reset requested');
-    // The owner hears it before the camera goes quiet; a speaker that hangs does not hold it up.
-    const spoken = hardware.voice?.say('factory_reset') ?? Promise.resolve();
-    void Promise.race([spoken, new Promise((resolve) => setTimeout(resolve, 5000))]).then(() =>
-      requestExit({ kind: 'factory-reset' }),
-    );
-  };
+  const setUp = () => provisioning === undefined || provisioning.state.state === 'provisioned';
   hardware.button?.on('short', () => void provisioning?.startSoftAp());
-  hardware.button?.on('long', () => factoryReset('button'));
-  commands.register<Record<string, never>>('unbind', {
-    params: Type.Object({}, { additionalProperties: false }),
-    run: async () => ({ result: { unbinding: true }, after: () => factoryReset('unbind') }),
-  });
+  hardware.button?.on('long', () => reset('button'));
 
-  const hubs = { main: new StreamHub('main'), sub: new StreamHub('sub') };
-  const settings = () => state.settings;
-  const mediaStore = new MediaStore({ dir: join(dataDir, 'media'), ...config.alarms.store, log });
-  const uploadCa = config.alarms.uploadCaFile ? await readFile(config.alarms.uploadCaFile) : undefined;
-  const uploads = new UploadQueue({
-    path: join(dataDir, 'uploads.json'),
-    store: mediaStore,
-    uploadUrl: () => state.settings.uploadUrl,
-    ca: () => uploadCa,
-    attempts: config.alarms.uploadAttempts,
+  let analyse: ((frame: AnalysisFrame) => void) | undefined;
+  const media = createMedia({
+    config: config.media,
+    settings,
+    onAnalysisFrame: (frame) => {
+      analyse?.(frame);
+      provisioning?.offerFrame(frame);
+    },
+    raiseError: (data) => events.raise('error', data),
     log,
   });
-  let alarms: AlarmService | undefined;
-  const capture = config.media.enabled
-    ? new Capture({
-        config: config.media,
-        hubs,
-        settings,
-        log,
-        onAnalysisFrame: (frame) => {
-          alarms?.analyse(frame);
-          provisioning?.offerFrame(frame);
-        },
-        onCrash: (info) =>
-          void events
-            .raise('error', {
-              code: 'capture_exited',
-              exitCode: info.code,
-              signal: info.signal,
-              restartInMs: info.restartInMs,
-            })
-            .catch((err: unknown) => log.error({ err }, 'could not raise capture error event')),
-      })
-    : undefined;
-  const rtsp = capture ? new RtspService({ config: config.rtsp, hubs, settings, store, log }) : undefined;
-  alarms =
-    capture && config.alarms.enabled
-      ? new AlarmService({
-          hub: hubs.main,
-          ffmpegPath: config.media.ffmpegPath,
-          events,
-          store: mediaStore,
-          uploads,
-          settings,
-          bus,
-          log,
-          clip: config.alarms.clip,
-          onNight: (transition) => nightVision?.follow(transition),
-          pir: hardware.pir,
-          pirConfig: config.alarms.pir,
-        })
-      : undefined;
-  commands.register<Record<string, never>>('snapshot', {
-    params: Type.Object({}, { additionalProperties: false }),
-    run: async () => {
-      if (state.settings.privacyMode) throw new AgentError('privacy_mode', 'the camera is in privacy mode');
-      if (!alarms) throw new AgentError('not_connected', 'this device has no camera stream');
-      return { result: await alarms.snapshotNow() };
-    },
+  const { hubs, capture } = media;
+  const alarms = createAlarms({
+    config: config.alarms,
+    dataDir,
+    ffmpegPath: config.media.ffmpegPath,
+    snapshot: snapshotOptions(config.media),
+    hub: capture ? hubs.main : undefined,
+    snapshotHub: capture && snapshotOptions(config.media).stream === 'sub' ? hubs.sub : undefined,
+    events,
+    commands,
+    settings,
+    setUp,
+    irCut: hardware.irCut,
+    pir: hardware.pir,
+    bus,
+    log,
   });
-  const cloudKeys = [...config.webrtc.cloudKeys.map(parsePublicKey), ...(ctx.extraCloudKeys ?? [])];
-  const webrtc =
-    capture && config.webrtc.enabled
-      ? new WebrtcService({
-          config: config.webrtc,
-          deviceId,
-          link,
-          topics,
-          hub: hubs.main,
-          cloudKeys: () => cloudKeys,
-          iceServers: () => {
-            const credentials = JSON.parse(store.get(ICE_CREDENTIALS_STORE) ?? '[]') as (string | null)[];
-            const fromCloud = state.settings.iceServers.map((server, i) => {
-              const credential = credentials[i];
-              return typeof credential === 'string' ? { ...server, credential } : server;
-            });
-            return [...config.webrtc.iceServers, ...fromCloud];
-          },
-          usedTokens: new UsedTokens(join(dataDir, 'used-tokens.json')),
-          speaker: ctx.speaker?.(log),
-          settings,
+  analyse = alarms.analyse;
+  const hubsIfCapture = capture ? hubs : undefined;
+  recording = createRecording({
+    config: config.recording,
+    deviceId,
+    hubs: hubsIfCapture,
+    settings,
+    bus,
+    events,
+    commands,
+    dataDir,
+    cloudKeys: [...config.webrtc.cloudKeys.map(parsePublicKey), ...(ctx.extraCloudKeys ?? [])],
+    log,
+  });
+  // One speaker, one talker at a time: WebRTC talk-back and the RTSP back channel share it.
+  const talk = new TalkFloor(ctx.speaker?.(log), log);
+  const rtsp = createRtsp(
+    {
+      config: config.rtsp,
+      hubs,
+      settings,
+      store,
+      verificationCode: identity.verificationCode,
+      setUp,
+      playback: () => (recording?.ready() ? recording.reader() : undefined),
+      talk,
+      log,
+    },
+    capture !== undefined,
+  );
+  const downloads =
+    recording && rtsp
+      ? createRecordingDownloads({
+          reader: () => (recording?.ready() ? recording.reader() : undefined),
+          credentials: () => rtsp.credentials(),
+          store,
           log,
         })
       : undefined;
+  const webrtc = createWebrtc(
+    {
+      config: config.webrtc,
+      dataDir,
+      deviceId,
+      link,
+      topics,
+      hubs,
+      store,
+      settings,
+      setUp,
+      extraCloudKeys: ctx.extraCloudKeys ?? [],
+      talk,
+      log,
+    },
+    capture !== undefined,
+  );
+  // Pull-point motion events, served by the ONVIF server below (which gives it its URLs).
+  const onvifEvents = createOnvifEvents({ bus, log, xaddr: (path, host) => onvif.xaddr(path, host) });
+  const onvif: Onvif = createOnvif({
+    config: config.onvif,
+    identity: () => ({
+      manufacturer: 'ipcam-agent',
+      model,
+      firmwareVersion: firmware.version,
+      serialNumber: identity.serial,
+      hardwareId: model,
+    }),
+    settings,
+    setUp,
+    store,
+    verificationCode: identity.verificationCode,
+    codec: (stream) => (hubs[stream].codec === 'h265' ? 'H265' : 'H264'),
+    rtspPort: () => rtsp?.server?.port,
+    picture: alarms.picture,
+    applyLocal: (patch, source) => state.applyLocal(patch, source),
+    reboot: () => requestExit({ kind: 'reboot' }),
+    services: [onvifEvents],
+    // The recordings download on the camera's HTTP port, next to the ONVIF device service.
+    handlers: downloads ? [downloads.handle] : [],
+    log,
+  });
+  // Discoverable while the ONVIF server serves (enabled, set up) and the owner leaves discovery on.
+  const onvifDiscovery = createOnvifDiscovery({
+    config: config.onvif.discovery,
+    deviceId,
+    active: () => settings().onvif.discovery,
+    scopes: onvif.scopes,
+    onvifPort: () => onvif.module.port,
+    ...discoveryScope(config.onvif.host),
+    advertisedHost: config.onvif.advertisedHost,
+    log,
+  });
   const ota = config.ota.enabled
     ? createOtaService({
         config: config.ota,
         dataDir,
         firmware,
-        model: identity.model ?? config.device.model,
+        model,
         link,
         topics,
         bus,
@@ -291,38 +312,56 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
         log,
       })
     : undefined;
-  const reactions: Module = {
-    name: 'settings-reactions',
-    start: async () =>
-      bus.on(reactions, 'settings.changed', async ({ changed }) => {
-        await webrtc?.apply(changed);
-        await capture?.apply(changed);
-        await rtsp?.apply(changed);
-      }),
-    stop: async () => bus.removeListeners(reactions),
-  };
+  const homeAssistant = createHomeAssistant({
+    deviceId,
+    model,
+    mac: identity.mac,
+    fwVersion: () => firmware.version,
+    state,
+    store,
+    bus,
+    info,
+    offeredFirmware: () => ota?.offeredVersion,
+    takePicture: alarms.takePicture,
+    reboot: () => requestExit({ kind: 'reboot' }),
+    reconnect: config.cloud.reconnect,
+    log,
+  });
+  const reactions = settingsReactions(bus, [webrtc, capture, rtsp, onvif.module, onvifDiscovery]);
+  const damage = new DamageReport({ dataDir, raise: (data) => events.raise('error', data), log });
+  if (!provisioning) hardware.statusLed?.set('online');
 
-  // Listeners first, the connection last: whatever reacts to `cloud.connected` is ready when it fires.
+  // The reset button first, so it works whatever fails after it; the store before anything that
+  // reads a credential; the damage report after every module that loads a state file; the cloud
+  // connection last, so whatever reacts to `cloud.connected` is ready.
   // Stopping runs backwards: offline is published first, then streams close, then capture stops.
-  const hardwareModule: Module = {
-    name: 'hardware',
-    start: async () => {
-      hardware.button?.start();
-      hardware.pir?.start();
-      if (!provisioning) hardware.statusLed?.set('online');
-    },
-    stop: () => hardware.close(),
-  };
-  const modules: Module[] = [hardwareModule, state, events, presence, commands, reactions];
-  if (provisioning) modules.push(provisioning);
-  if (nightVision) modules.push(nightVision);
-  if (alarms) modules.push(alarms);
-  if (capture) modules.push(capture);
-  if (rtsp) modules.push(rtsp);
-  if (webrtc) modules.push(webrtc);
-  if (ota) modules.push(ota);
-  if (config.cloud.enabled) modules.push(link);
-  const lifecycle = new Lifecycle(modules, log.child({ module: 'lifecycle' }));
+  const modules: (Module | undefined)[] = [
+    hardware,
+    store,
+    firmware,
+    state,
+    cloud.events,
+    cloud.presence,
+    commands,
+    reactions,
+    provisioning,
+    ...alarms.modules,
+    capture,
+    recording,
+    rtsp,
+    onvifEvents,
+    onvif.module,
+    onvifDiscovery,
+    webrtc,
+    ota,
+    homeAssistant,
+    damage,
+    config.cloud.enabled ? link : undefined,
+  ];
+  const lifecycle = new Lifecycle(
+    modules.filter((m): m is Module => m !== undefined),
+    log.child({ module: 'lifecycle' }),
+  );
   return {
     deviceId,
     lifecycle,
@@ -333,10 +372,26 @@ export async function createAgent(ctx: AgentContext): Promise<Agent> {
     hubs,
     capture,
     rtsp,
+    downloads,
+    onvif,
     webrtc,
     provisioning,
     hardware,
-    forgetNetworks,
+    forgetNetworks: async () => {
+      const current = await wifi.status().catch(() => undefined);
+      if (current) await wifi.forget(current.ssid);
+    },
     exitRequested,
   };
+}
+
+async function storeKey(config: Config, identity: Identity, log: Logger): Promise<Buffer> {
+  const key = await loadStoreKey({
+    deviceSecretFile: config.device.secretFile,
+    fallbackKeyFile: join(config.dataDir, 'store.key'),
+    salt: identity.serial,
+  });
+  if (key.source === 'key-file')
+    log.warn('no device secret configured; the secret store key is kept in a file');
+  return key.key;
 }

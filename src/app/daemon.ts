@@ -1,8 +1,11 @@
 import { RecentRequests } from '../cloud/commands.js';
+import { Backoff } from '../core/backoff.js';
 import { AgentError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { SystemdNotifier } from '../core/systemd.js';
 import { eraseUserData } from '../storage/erase.js';
 import { type Agent, type AgentContext, createAgent } from './agent.js';
+import { rescueMode } from './rescue.js';
 import type { ExitRequest } from './system-commands.js';
 
 export interface DaemonOptions extends Omit<AgentContext, 'recentRequests'> {
@@ -13,7 +16,11 @@ export interface DaemonOptions extends Omit<AgentContext, 'recentRequests'> {
   /** Real reboot on a camera (systemctl reboot). */
   reboot: () => Promise<void>;
   onStarted?: (agent: Agent) => void | Promise<void>;
+  /** How long rescue mode waits before the agent is tried again (doubling up to 5 min). */
+  rescueRetryMs?: number;
 }
+
+const RESCUE_MAX_MS = 5 * 60_000;
 
 /**
  * Runs the agent until a stop signal; handles reboot and factory-reset requests. Returns the process
@@ -28,10 +35,28 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     signal.addEventListener('abort', () => resolve('stop'), { once: true });
   });
 
+  const retry = new Backoff({ initialMs: options.rescueRetryMs ?? 10_000, maxMs: RESCUE_MAX_MS, jitter: 0 });
   for (;;) {
-    const agent = await createAgent({ ...options, recentRequests });
+    const agent = createAgent({ ...options, recentRequests });
     const started = agent.lifecycle.start();
-    const first = await Promise.race([started.then(() => 'started' as const), stopRequested]);
+    const first = await Promise.race([
+      started.then(
+        () => 'started' as const,
+        (err: unknown) => ({ failed: err }),
+      ),
+      stopRequested,
+    ]);
+    if (typeof first === 'object') {
+      // The lifecycle has already unwound what had started. A camera is never left dead: the reset
+      // button keeps working while the agent is tried again with backoff.
+      const retryMs = retry.next();
+      log.error({ err: first.failed, retryMs }, 'the agent could not start; rescue mode until the next try');
+      await notifier?.ready('rescue mode: the agent could not start');
+      const outcome = await rescueMode({ config: options.config, signal, retryMs, log });
+      if (outcome === 'stop') return 0;
+      if (outcome === 'factory-reset') await factoryReset(options, undefined, log);
+      continue;
+    }
     if (first === 'stop') {
       await agent.lifecycle.stop();
       await started.catch((err: unknown) => {
@@ -39,6 +64,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       });
       return 0;
     }
+    retry.reset();
     log.info({ deviceId: agent.deviceId, modules: agent.lifecycle.startedModules }, 'agent started');
     await notifier?.ready('running');
     await options.onStarted?.(agent);
@@ -50,14 +76,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
       log.info('stopped cleanly');
       return 0;
     }
-    if (outcome.kind === 'factory-reset') {
-      await agent
-        .forgetNetworks()
-        .catch((err: unknown) => log.warn({ err }, 'could not forget Wi-Fi networks'));
-      const removed = await eraseUserData(options.config.dataDir);
-      log.warn({ removed }, 'factory reset: user data erased');
-      options.secrets.clear();
-    }
+    if (outcome.kind === 'factory-reset') await factoryReset(options, agent, log);
     if (!options.rebootInProcess) {
       log.warn({ reason: outcome.kind }, 'rebooting');
       await options.reboot();
@@ -65,4 +84,12 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     }
     log.warn({ reason: outcome.kind }, 'simulated reboot: restarting the agent in this process');
   }
+}
+
+/** Forgets the Wi-Fi networks (when the agent got that far), erases the owner's data and its secrets. */
+async function factoryReset(options: DaemonOptions, agent: Agent | undefined, log: Logger): Promise<void> {
+  await agent?.forgetNetworks().catch((err: unknown) => log.warn({ err }, 'could not forget Wi-Fi networks'));
+  const removed = await eraseUserData(options.config.dataDir);
+  log.warn({ removed }, 'factory reset: user data erased');
+  options.secrets.clear();
 }

@@ -6,7 +6,7 @@ export type ExitRequest = { kind: 'reboot' } | { kind: 'factory-reset' };
 
 const NoParams = T.Object({}, { additionalProperties: false });
 
-/** The device-level commands of contract section 3: getInfo, reboot, factoryReset. */
+/** The device-level commands of contract section 3: getInfo and reboot (the resets: reset-policy.ts). */
 export function registerSystemCommands(
   commands: CommandRouter,
   deps: { info: () => DeviceInfo; requestExit: (request: ExitRequest) => void },
@@ -18,12 +18,5 @@ export function registerSystemCommands(
   commands.register<Record<string, never>>('reboot', {
     params: NoParams,
     run: async () => ({ result: { rebooting: true }, after: () => deps.requestExit({ kind: 'reboot' }) }),
-  });
-  commands.register<Record<string, never>>('factoryReset', {
-    params: NoParams,
-    run: async () => ({
-      result: { resetting: true },
-      after: () => deps.requestExit({ kind: 'factory-reset' }),
-    }),
   });
 }

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { createLogger, type Logger, type LogLevel } from '../core/logger.js';
+import { createLogger, type LogFormat, type Logger, type LogLevel } from '../core/logger.js';
 import { SecretValues } from '../core/redact.js';
 
 declare const __IPCAM_AGENT_VERSION__: string | undefined;
@@ -11,9 +11,16 @@ export function packageVersion(): string {
   return (require('../../package.json') as { version: string }).version;
 }
 
-export function makeLogger(level: LogLevel): { log: Logger; secrets: SecretValues } {
+/**
+ * The process's logger, on stdout. Without a chosen format, a person at a terminal gets readable lines
+ * and anything else (journald, a pipe, a test) gets JSON. Colours follow the terminal and NO_COLOR.
+ */
+export function makeLogger(level: LogLevel, format?: LogFormat): { log: Logger; secrets: SecretValues } {
   const secrets = new SecretValues();
-  return { log: createLogger({ level, secrets }), secrets };
+  const tty = process.stdout.isTTY === true;
+  const chosen = format ?? (tty ? 'pretty' : 'json');
+  const color = tty && chosen === 'pretty' && !process.env.NO_COLOR;
+  return { log: createLogger({ level, secrets, format: chosen, color }), secrets };
 }
 
 /** SIGTERM and SIGINT abort the returned signal; a second signal while stopping exits at once. */

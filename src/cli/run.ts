@@ -1,15 +1,19 @@
 import { spawn } from 'node:child_process';
 import { runDaemon } from '../app/daemon.js';
 import { loadConfigFile } from '../config/load.js';
+import type { LogFormat } from '../core/logger.js';
 import { loadIdentity } from '../device/identity.js';
 import { AlsaSpeaker, FileSpeaker } from '../webrtc/speaker.js';
 import { makeLogger, packageVersion, stopSignal } from './common.js';
 
 /** `ipcam-agent run --config <file>`: the daemon on a camera. */
-export async function runCommand(configPath: string): Promise<number> {
+export async function runCommand(
+  configPath: string,
+  options: { logFormat?: LogFormat | undefined } = {},
+): Promise<number> {
   const config = await loadConfigFile(configPath);
   const identity = await loadIdentity(config.device.identityFile);
-  const { log, secrets } = makeLogger(config.log.level);
+  const { log, secrets } = makeLogger(config.log.level, options.logFormat);
   return runDaemon({
     config,
     identity,

@@ -1,10 +1,12 @@
+import { createHash } from 'node:crypto';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { AgentError, errorCode, errorMessage } from '../core/errors.js';
 import type { Module } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { CloudLink, IncomingMessage } from './link.js';
-import { levelsAfterRoot, type Topics } from './topics.js';
+import { parseJsonObject } from './payload.js';
+import { isSafeResponseTopic, levelsAfterRoot, type Topics } from './topics.js';
 
 export type CommandResponse =
   | { ok: true; result: unknown }
@@ -30,6 +32,9 @@ export interface CommandDeps {
   /** Responses of recently executed requests, so a redelivered request is answered without running again. */
   recent?: RecentRequests;
 }
+
+/** Requests executed at once (a snapshot takes a while; most take a millisecond). */
+const MAX_IN_FLIGHT = 64;
 
 /** A bounded, insertion-ordered memory of request ids and their responses. */
 export class RecentRequests {
@@ -65,6 +70,8 @@ export class CommandRouter implements Module {
   readonly #log: Logger;
   readonly #commands = new Map<string, CommandDefinition<never>>();
   readonly #recent: RecentRequests;
+  /** Requests being executed; past MAX_IN_FLIGHT a request is answered `busy` without running. */
+  #inFlight = 0;
 
   constructor(deps: CommandDeps) {
     this.#deps = deps;
@@ -83,8 +90,24 @@ export class CommandRouter implements Module {
 
   async #handle(message: IncomingMessage): Promise<void> {
     const name = levelsAfterRoot(this.#deps.topics, message.topic)?.[1] ?? '';
+    if (message.retain) {
+      // A retained request would run again on every connect: a retained reboot is a reboot loop.
+      this.#log.warn({ command: name }, 'retained command ignored: commands are never retained');
+      return;
+    }
+    if (message.responseTopic !== undefined && !isSafeResponseTopic(message.responseTopic)) {
+      // The device must not be made to publish where it speaks for itself (a forged evt/alarm) or
+      // for another device; nothing runs, nothing is published.
+      this.#log.warn(
+        { command: name, responseTopic: message.responseTopic.slice(0, 200) },
+        'command refused: response topic not allowed',
+      );
+      return;
+    }
+    // Hashed: correlation data is the sender's choice of up to a packet's size, and 256 remembered
+    // megabyte keys would be a quarter of a gigabyte.
     const requestKey = message.correlationData
-      ? `${name}:${message.correlationData.toString('hex')}`
+      ? createHash('sha256').update(name).update('\0').update(message.correlationData).digest('base64')
       : undefined;
     const earlier = requestKey ? this.#recent.get(requestKey) : undefined;
     if (earlier !== undefined) {
@@ -92,13 +115,26 @@ export class CommandRouter implements Module {
       await this.#respond(message, await earlier);
       return;
     }
+    if (this.#inFlight >= MAX_IN_FLIGHT) {
+      this.#log.warn({ command: name, inFlight: this.#inFlight }, 'command refused: too many in progress');
+      await this.#respond(message, {
+        ok: false,
+        error: { code: 'busy', message: `${MAX_IN_FLIGHT} requests are in progress; try again` },
+      });
+      return;
+    }
+    this.#inFlight += 1;
     let after: (() => void) | undefined;
     const response = this.#execute(name, message).then((outcome) => {
       after = outcome.after;
       return outcome.response;
     });
     if (requestKey) this.#recent.remember(requestKey, response);
-    await this.#respond(message, await response);
+    try {
+      await this.#respond(message, await response);
+    } finally {
+      this.#inFlight -= 1;
+    }
     after?.();
   }
 
@@ -144,20 +180,7 @@ export class CommandRouter implements Module {
   }
 }
 
-/** JSON object body; empty body means no parameters. */
+/** JSON object body; empty body means no parameters. Goes through the one guarded parser. */
 export function parseBody(payload: Buffer, maxBytes: number): unknown {
-  if (payload.length > maxBytes) {
-    throw new AgentError('payload_too_large', `request is ${payload.length} bytes, the limit is ${maxBytes}`);
-  }
-  if (payload.length === 0) return {};
-  let body: unknown;
-  try {
-    body = JSON.parse(payload.toString('utf8'));
-  } catch {
-    throw new AgentError('bad_request', 'request is not valid JSON');
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new AgentError('bad_request', 'request must be a JSON object');
-  }
-  return body;
+  return parseJsonObject(payload, maxBytes);
 }

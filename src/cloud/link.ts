@@ -1,11 +1,11 @@
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { AgentEvents } from '../app/events.js';
 import type { CloudConfig } from '../config/schema.js';
-import { Backoff } from '../core/backoff.js';
 import type { EventBus } from '../core/bus.js';
 import { AgentError } from '../core/errors.js';
 import type { Module } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
+import { ReconnectSchedule } from '../core/reconnect.js';
 import type { SecretStore } from '../storage/secret-store.js';
 import { classifyTlsError, loadTlsMaterial } from './tls.js';
 import type { Topics } from './topics.js';
@@ -16,6 +16,11 @@ export interface IncomingMessage {
   responseTopic: string | undefined;
   correlationData: Buffer | undefined;
   dup: boolean;
+  /**
+   * The packet's retain flag. Filters are subscribed with Retain As Published, so this is true both
+   * for a retained message replayed on subscribe and for one published with retain while we listen.
+   */
+  retain: boolean;
 }
 
 export type MessageHandler = (message: IncomingMessage) => void | Promise<void>;
@@ -37,7 +42,8 @@ export interface LinkDeps {
   config: CloudConfig;
   deviceId: string;
   topics: Topics;
-  fwVersion: string;
+  /** The running firmware's version (known once the firmware module has booted). */
+  fwVersion: () => string;
   store: SecretStore;
   bus: EventBus<AgentEvents>;
   log: Logger;
@@ -53,16 +59,15 @@ export class CloudLink implements Module {
   readonly #deps: LinkDeps;
   readonly #log: Logger;
   readonly #subscriptions: Subscription[] = [];
-  readonly #backoff: Backoff;
+  readonly #reconnect: ReconnectSchedule;
   #client: MqttClient | undefined;
-  #reconnectTimer: NodeJS.Timeout | undefined;
   #stopping = false;
   #connected = false;
 
   constructor(deps: LinkDeps) {
     this.#deps = deps;
     this.#log = deps.log.child({ module: 'cloud' });
-    this.#backoff = new Backoff(deps.config.reconnect);
+    this.#reconnect = new ReconnectSchedule(deps.config.reconnect);
   }
 
   get connected(): boolean {
@@ -91,6 +96,10 @@ export class CloudLink implements Module {
       // mqtt-packet would otherwise make 65536 two-byte Buffers up front: ~90 ms of start-up
       // (mostly garbage collection) and several MB of heap, for a few packets a second.
       writeCache: false,
+      // MQTT v5 Maximum Packet Size: the broker drops anything larger instead of sending it to us, so a
+      // hostile 100 MB publish on a command topic never reaches this process. Handlers refuse, with an
+      // answer, what lies between maxPayloadBytes and this.
+      properties: { maximumPacketSize: Math.max(4 * config.maxPayloadBytes, 64 * 1024) },
       will: {
         topic: topics.status,
         payload: Buffer.from(JSON.stringify({ state: 'offline' })),
@@ -112,7 +121,7 @@ export class CloudLink implements Module {
 
   async stop(): Promise<void> {
     this.#stopping = true;
-    clearTimeout(this.#reconnectTimer);
+    this.#reconnect.stop();
     const client = this.#client;
     if (!client) return;
     if (this.#connected) {
@@ -145,7 +154,7 @@ export class CloudLink implements Module {
 
   #onConnect(): void {
     this.#connected = true;
-    this.#backoff.reset();
+    this.#reconnect.connected(() => this.#log.debug('link stable; reconnect backoff reset'));
     const { topics, fwVersion } = this.#deps;
     this.#log.info('connected to cloud');
     const client = this.#client;
@@ -153,13 +162,16 @@ export class CloudLink implements Module {
     const filters = [...new Set(this.#subscriptions.map((s) => s.filter))];
     const births = this.publish(
       topics.status,
-      { state: 'online', fw: fwVersion, ts: Date.now() },
+      { state: 'online', fw: fwVersion(), ts: Date.now() },
       { retain: true },
     );
     // No Local (MQTT v5): topics such as webrtc/.../candidate carry both directions, and the device
-    // must not receive what it published itself.
+    // must not receive what it published itself. Retain As Published: the command router must see
+    // the retain flag of a retained `cmd/*` even when it was published while we were subscribed.
     const subscribed =
-      filters.length > 0 ? client.subscribeAsync(filters, { qos: 1, nl: true }) : Promise.resolve([]);
+      filters.length > 0
+        ? client.subscribeAsync(filters, { qos: 1, nl: true, rap: true })
+        : Promise.resolve([]);
     Promise.all([births, subscribed])
       .then(() => this.#deps.bus.emit('cloud.connected', { at: Date.now() }))
       .catch((err: unknown) => this.#log.error({ err }, 'could not finish connecting'));
@@ -173,12 +185,10 @@ export class CloudLink implements Module {
       this.#deps.bus.emit('cloud.disconnected', { at: Date.now() });
     }
     if (this.#stopping) return;
-    clearTimeout(this.#reconnectTimer);
-    const delay = this.#backoff.next();
-    this.#log.debug({ delayMs: delay, attempt: this.#backoff.attempts }, 'reconnecting');
-    this.#reconnectTimer = setTimeout(() => {
+    const delay = this.#reconnect.closed(() => {
       if (!this.#stopping) this.#client?.reconnect();
-    }, delay);
+    });
+    this.#log.debug({ delayMs: delay, attempt: this.#reconnect.attempts }, 'reconnecting');
   }
 
   #onError(err: Error): void {
@@ -199,6 +209,7 @@ export class CloudLink implements Module {
       responseTopic: packet.properties?.responseTopic,
       correlationData: packet.properties?.correlationData,
       dup: packet.dup,
+      retain: packet.retain,
     };
     for (const sub of this.#subscriptions) {
       if (!sub.matches(topic)) continue;

@@ -4,6 +4,7 @@ import type { EventBus } from '../core/bus.js';
 import { AgentError, errorCode, errorMessage } from '../core/errors.js';
 import type { Module } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
+import { SerialQueue } from '../core/serial-queue.js';
 import { mergeDesired, type Rejection } from '../settings/apply.js';
 import { ICE_CREDENTIALS_STORE, SECRET_SETTINGS, type Settings, SettingsShape } from '../settings/schema.js';
 import type { SecretStore } from '../storage/secret-store.js';
@@ -40,6 +41,12 @@ export const DeviceStateSchema = T.Object({
 type DeviceState = Static<typeof DeviceStateSchema>;
 type ApplyResult = Static<typeof ResultSchema>;
 
+/** What a local change (ONVIF, Home Assistant) did, key by key, as desired state reports it. */
+export interface LocalChangeResult {
+  applied: string[];
+  rejected: { key: string; code: string; message: string }[];
+}
+
 /** `state.json` as this firmware reads and writes it. */
 export function deviceStateFile(path: string, log: Logger): VersionedFile<typeof DeviceStateSchema> {
   return new VersionedFile({
@@ -72,12 +79,23 @@ export class StateSync implements Module {
   readonly #log: Logger;
   readonly #file: VersionedFile<typeof DeviceStateSchema>;
   #state: DeviceState | undefined;
-  #queue: Promise<void> = Promise.resolve();
+  /** The last local change, shown in `reported` so the cloud knows where the new values came from. */
+  #local: (LocalChangeResult & { source: string; at: number }) | undefined;
+  /**
+   * Documents one at a time, in arrival order. A document that fails (e.g. ENOSPC on save) is reported
+   * and the next one still applies: the queue's rule is that a failure never reaches later tasks.
+   */
+  readonly #queue: SerialQueue;
 
   constructor(deps: StateSyncDeps) {
     this.#deps = deps;
     this.#log = deps.log.child({ module: 'state' });
     this.#file = deviceStateFile(deps.statePath, this.#log);
+    this.#queue = new SerialQueue({
+      // Retained and redelivered documents are few; a flood past this is refused, not buffered.
+      maxPending: 64,
+      onError: (err) => this.#log.error({ err, code: errorCode(err) }, 'desired state document failed'),
+    });
     deps.link.route(deps.topics.desired, (message) => this.#enqueue(message));
   }
 
@@ -92,17 +110,53 @@ export class StateSync implements Module {
 
   async start(): Promise<void> {
     this.#state = await this.#file.load();
+    if (this.#file.damaged) {
+      // Fail closed: the defaults would mean privacy off. The cloud's retained desired state (applied
+      // again, since the applied version is back to 0) restores the owner's settings.
+      this.#state.settings.privacyMode = true;
+      this.#log.error('device state was damaged: privacy mode stays on until the owner sets it again');
+    }
     this.#deps.bus.on(this, 'cloud.connected', () => this.#publishReported());
   }
 
   async stop(): Promise<void> {
     this.#deps.bus.removeListeners(this);
-    await this.#queue;
+    await this.#queue.idle();
   }
 
-  #enqueue(message: IncomingMessage): Promise<void> {
-    this.#queue = this.#queue.then(() => this.#onDesired(message));
-    return this.#queue;
+  /**
+   * A change the owner made on the local network (an NVR over ONVIF, Home Assistant): merged and
+   * validated exactly like a desired-state document, saved, announced with `settings.changed` and
+   * reported, so the cloud sees it; the desired version is left as it is. Queued behind documents
+   * already arriving, so the two never interleave.
+   */
+  applyLocal(patch: Record<string, unknown>, source: string): Promise<LocalChangeResult> {
+    return this.#queue.run(async () => {
+      const state = this.#state;
+      if (!state) throw new AgentError('internal', 'state is not loaded yet');
+      const merged = mergeDesired(state.settings, patch);
+      const result: LocalChangeResult = { applied: merged.applied, rejected: merged.rejected };
+      if (merged.applied.length > 0) {
+        const settings = await this.#moveSecretsToStore(merged.settings);
+        const next = { ...state, settings };
+        await this.#file.save(next);
+        this.#state = next;
+      }
+      this.#local = { ...result, source, at: Date.now() };
+      this.#log.info({ source, applied: merged.applied, rejected: merged.rejected }, 'local settings change');
+      if (merged.applied.length > 0)
+        this.#deps.bus.emit('settings.changed', { settings: this.settings, changed: merged.applied });
+      await this.#publishReported();
+      return result;
+    });
+  }
+
+  #enqueue(message: IncomingMessage): void {
+    if (this.#queue.pending >= 64) {
+      this.#log.warn('desired state documents arrive faster than they apply; this one is dropped');
+      return;
+    }
+    this.#queue.push(() => this.#onDesired(message));
   }
 
   async #onDesired(message: IncomingMessage): Promise<void> {
@@ -129,15 +183,23 @@ export class StateSync implements Module {
       return;
     }
     const merged = mergeDesired(state.settings, doc.state);
-    const secrets = await this.#moveSecretsToStore(merged.settings);
     const result: ApplyResult = { version: doc.version, applied: merged.applied, rejected: merged.rejected };
-    const next: DeviceState = {
-      ...state,
-      desiredVersion: doc.version,
-      settings: secrets,
-      lastResult: result,
-    };
-    await this.#file.save(next);
+    let next: DeviceState;
+    try {
+      const secrets = await this.#moveSecretsToStore(merged.settings);
+      next = { ...state, desiredVersion: doc.version, settings: secrets, lastResult: result };
+      await this.#file.save(next);
+    } catch (err) {
+      // Not applied, so not recorded as applied: the same version (or a newer one) applies later.
+      this.#log.error({ err, version: doc.version }, 'desired state could not be saved; not applied');
+      state.lastResult = {
+        version: doc.version,
+        applied: [],
+        rejected: [{ key: '(document)', code: 'save_failed', message: errorMessage(err).slice(0, 200) }],
+      };
+      await this.#publishReported();
+      return;
+    }
     this.#state = next;
     logRejections(this.#log, doc.version, merged.rejected);
     if (merged.applied.length > 0)
@@ -173,6 +235,7 @@ export class StateSync implements Module {
       version: state.desiredVersion,
       state: reportable(state.settings, this.#deps.store),
       ...(state.lastResult ? { result: state.lastResult } : {}),
+      ...(this.#local ? { local: this.#local } : {}),
     };
     await this.#deps.link
       .publish(this.#deps.topics.reported, body, { retain: true })

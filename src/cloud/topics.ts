@@ -24,6 +24,22 @@ export function isSafeTopicLevel(level: string): boolean {
   return level.length > 0 && level.length <= 128 && !/[/#+]/.test(level) && !level.includes('\u0000');
 }
 
+/**
+ * Where a request may ask for its answer: a plain topic name (no wildcards, no NUL, not `$SYS`-like)
+ * outside the `cam/v1/` tree, so no request can make a device publish as itself or as another device.
+ */
+export function isSafeResponseTopic(topic: string): boolean {
+  return (
+    topic.length > 0 &&
+    Buffer.byteLength(topic) <= 256 &&
+    !/[#+]/.test(topic) &&
+    !topic.includes('\u0000') &&
+    !topic.startsWith('$') &&
+    !topic.startsWith(`${TOPIC_VERSION}/`) &&
+    topic !== TOPIC_VERSION
+  );
+}
+
 export function topicsFor(deviceId: string): Topics {
   if (!isSafeTopicLevel(deviceId))
     throw new Error(`device id not usable in a topic: ${JSON.stringify(deviceId)}`);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { AgentError, errorMessage } from '../core/errors.js';
+import { redactString } from '../core/redact.js';
 import { type Config, ConfigSchema } from './schema.js';
 
 /** Turns a config object of schema version n into one of version n+1 (before validation). */
@@ -55,10 +56,12 @@ export function parseConfig(input: unknown): Config {
   }
   const migrated = migrateConfig(withoutNulls(input) as Record<string, unknown>);
   const value = Value.Default(ConfigSchema, migrated);
-  const first = Value.Errors(ConfigSchema, value).First();
-  if (first) {
+  const top = Value.Errors(ConfigSchema, value).First();
+  if (top) {
+    const first = inUnion(top);
     const key = first.path.replace(/^\//, '').replaceAll('/', '.') || '(root)';
-    const got = first.value === undefined ? 'nothing' : JSON.stringify(first.value);
+    // A URL with a password in it (a mistake the message must not repeat) is shown redacted.
+    const got = first.value === undefined ? 'nothing' : redactString(JSON.stringify(first.value));
     if (/unexpected property/i.test(first.message)) {
       throw new AgentError('config_invalid', `config: ${key}: unknown key`, { details: { key } });
     }
@@ -67,6 +70,38 @@ export function parseConfig(input: unknown): Config {
     });
   }
   return value as Config;
+}
+
+interface SchemaError {
+  path: string;
+  message: string;
+  schema: TSchema;
+  value: unknown;
+}
+
+/**
+ * "media.source: expected a valid value" says nothing: when the error is a union's (the source
+ * kinds, the pipe inputs), the member the value meant (the one whose `kind` it names, or whose
+ * required keys it has) is validated instead, and its own first error named, down to the key.
+ */
+function inUnion(error: SchemaError, depth = 0): SchemaError {
+  const members = error.schema.anyOf as TSchema[] | undefined;
+  const value = error.value;
+  if (!members || depth > 4 || value === null || typeof value !== 'object' || Array.isArray(value))
+    return error;
+  const record = value as Record<string, unknown>;
+  const meant = members.filter((m) => {
+    const props = (m.properties ?? {}) as Record<string, TSchema>;
+    const kind = props.kind?.const;
+    if (kind !== undefined) return record.kind === kind;
+    const required = (m.required ?? []) as string[];
+    return required.length > 0 && required.every((k) => k in record);
+  });
+  const member = meant.length === 1 ? meant[0] : undefined;
+  if (!member) return error;
+  const inner = Value.Errors(member, value).First();
+  if (!inner) return error;
+  return inUnion({ ...inner, path: `${error.path}${inner.path}` }, depth + 1);
 }
 
 /** A YAML key with nothing after it (all its children commented out) means "use the defaults". */
@@ -87,6 +122,7 @@ function describe(schema: TSchema): string {
   const parts: string[] = [String(schema.type ?? 'a valid value')];
   if (schema.minimum !== undefined) parts.push(`>= ${schema.minimum}`);
   if (schema.maximum !== undefined) parts.push(`<= ${schema.maximum}`);
+  if (schema.multipleOf !== undefined) parts.push(`a multiple of ${schema.multipleOf}`);
   if (schema.pattern !== undefined) parts.push(`matching ${schema.pattern}`);
   if (schema.minLength !== undefined) parts.push(`of at least ${schema.minLength} characters`);
   return parts.join(' ');

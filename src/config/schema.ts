@@ -2,9 +2,11 @@ import { type Static, Type as T } from '@sinclair/typebox';
 import { AlarmsConfig } from '../alarms/config.js';
 import { HardwareConfig } from '../hardware/config.js';
 import { MediaConfig } from '../media/config.js';
+import { OnvifConfig } from '../onvif/config.js';
 import { OtaConfig } from '../ota/config.js';
 import { ProvisioningConfig } from '../provisioning/config.js';
 import { WifiConfig } from '../provisioning/wifi/config.js';
+import { RecordingConfig } from '../recording/config.js';
 import { RtspConfig } from '../rtsp/config.js';
 import { WebrtcConfig } from '../webrtc/config.js';
 
@@ -61,12 +63,28 @@ export const CloudConfig = Section({
     initialMs: T.Integer({ minimum: 10, default: 1000 }),
     maxMs: T.Integer({ minimum: 100, default: 60000 }),
     jitter: T.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+    /** The backoff starts again from initialMs only after a connection stayed up this long. */
+    stableMs: T.Integer({ minimum: 100, default: 30000 }),
   }),
   /** Larger requests from the cloud are refused with PAYLOAD_TOO_LARGE before being parsed. */
   maxPayloadBytes: T.Integer({ minimum: 1024, default: 256 * 1024 }),
   outbox: Section({
     /** Events kept on disk while offline; past it the oldest are dropped and the drop is reported. */
     maxEvents: T.Integer({ minimum: 1, default: 1000 }),
+    /** The same bound in bytes of event files (waiting and parked together). */
+    maxBytes: T.Integer({ minimum: 4096, default: 8 * 1024 * 1024 }),
+    /** A larger single event is refused when raised (payload_too_large). */
+    maxEventBytes: T.Integer({ minimum: 1024, default: 64 * 1024 }),
+    /** A publish the broker refuses (or that fails while connected) is retried with this backoff... */
+    retry: Section({
+      initialMs: T.Integer({ minimum: 10, default: 1000 }),
+      maxMs: T.Integer({ minimum: 10, default: 30000 }),
+      jitter: T.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+      /** ...this many times in all, then the event is parked (kept on disk, reported once). */
+      attempts: T.Integer({ minimum: 1, default: 5 }),
+    }),
+    /** Parked events are tried again on every reconnect and at this interval. */
+    parkedRetryMs: T.Integer({ minimum: 1000, default: 10 * 60 * 1000 }),
   }),
 });
 
@@ -81,6 +99,8 @@ export const SimConfig = Section({
   wsPort: T.Integer({ minimum: 0, maximum: 65535, default: 8083 }),
   /** The local web console (live view, settings, events). */
   consolePort: T.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  /** The simulator's ONVIF device service (a camera's is `onvif.port`, 80). */
+  onvifPort: T.Integer({ minimum: 0, maximum: 65535, default: 8000 }),
 });
 
 export const ConfigSchema = T.Object(
@@ -92,8 +112,10 @@ export const ConfigSchema = T.Object(
     cloud: CloudConfig,
     media: MediaConfig,
     rtsp: RtspConfig,
+    onvif: OnvifConfig,
     webrtc: WebrtcConfig,
     alarms: AlarmsConfig,
+    recording: RecordingConfig,
     ota: OtaConfig,
     provisioning: ProvisioningConfig,
     wifi: WifiConfig,

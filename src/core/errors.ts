@@ -16,6 +16,23 @@ export type ErrorCode =
   | 'privacy_mode'
   | 'busy'
   | 'bad_offer'
+  | 'no_h264_stream'
+  | 'queue_full'
+  | 'not_set_up'
+  | 'media_unreadable'
+  | 'save_failed'
+  | 'storage_unavailable'
+  | 'storage_absent'
+  | 'format_unavailable'
+  | 'format_failed'
+  | 'token_missing'
+  | 'token_malformed'
+  | 'token_bad_signature'
+  | 'token_expired'
+  | 'token_wrong_device'
+  | 'token_no_right'
+  | 'token_replayed'
+  | 'hardware_unavailable'
   | 'internal';
 
 export class AgentError extends Error {

@@ -26,15 +26,41 @@ export interface SupervisedSpec {
   stopTimeouts?: { quitMs: number; termMs: number };
 }
 
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  restartInMs: number | undefined;
+  /** stop() or restartNow() ended it: not a crash. */
+  requested: boolean;
+}
+
+/** The first crash after a stable run (or the first ever): one per burst of crashes. */
+export interface CrashBurstInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  restartInMs: number | undefined;
+  /** Crashes of the burst before this one (0 when this is the first burst). */
+  previousBurstRestarts: number;
+}
+
 export interface SupervisorEvents {
   spawn: [child: ChildProcess];
-  exit: [info: { code: number | null; signal: NodeJS.Signals | null; restartInMs: number | undefined }];
+  exit: [info: ExitInfo];
+  /** Once per burst: a burst ends when a child has run `stableAfterMs` without crashing. */
+  crashBurst: [info: CrashBurstInfo];
+  /** A burst ended: the child has run `stableAfterMs` after `restarts` crashes. */
+  stable: [info: { restarts: number }];
   stderrLine: [line: string];
 }
 
 /**
  * Keeps one child process running: restarts it with exponential backoff when it dies, and stops it
  * politely (quit input, SIGTERM, SIGKILL) when asked.
+ *
+ * Crashes come in bursts (a camera unplugged, a codec that fails on a frame, ffmpeg killed by the OOM
+ * killer again and again): `crashBurst` is emitted once, at the first crash of a burst, so whoever
+ * reports it to the cloud sends one event rather than one per restart; the burst's count of crashes
+ * goes with the next burst's report.
  */
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #spec: SupervisedSpec;
@@ -45,6 +71,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #stableTimer: NodeJS.Timeout | undefined;
   #running = false;
   #exited: Promise<void> = Promise.resolve();
+  /** The child restartNow() killed: its exit is not a crash. */
+  #killedOnRequest: ChildProcess | undefined;
+  /** Crashes since the last stable run; 0 outside a burst. */
+  #burstCrashes = 0;
+  #previousBurstCrashes = 0;
 
   constructor(spec: SupervisedSpec, log: Logger) {
     super();
@@ -78,7 +109,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Kills the current child so that supervision restarts it (used when its arguments change). */
   restartNow(): void {
     this.#backoff.reset();
+    this.#killedOnRequest = this.#child;
     this.#child?.kill('SIGTERM');
+  }
+
+  /** Crashes in the current burst (0 when the child has been stable since its last crash). */
+  get burstCrashes(): number {
+    return this.#burstCrashes;
   }
 
   async stop(): Promise<void> {
@@ -124,14 +161,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (child.stderr) {
       createInterface({ input: child.stderr }).on('line', (line) => this.emit('stderrLine', line));
     }
-    this.#stableTimer = setTimeout(() => this.#backoff.reset(), this.#spec.restart.stableAfterMs);
+    this.#stableTimer = setTimeout(() => this.#onStable(), this.#spec.restart.stableAfterMs);
     this.#stableTimer.unref();
     child.once('close', (code, signal) => {
       clearTimeout(this.#stableTimer);
       if (this.#child === child) this.#child = undefined;
+      const requested = !this.#running || this.#killedOnRequest === child;
+      if (this.#killedOnRequest === child) this.#killedOnRequest = undefined;
       const restartInMs = this.#running ? this.#backoff.next() : undefined;
-      this.#log[this.#running ? 'warn' : 'debug']({ code, signal, restartInMs }, 'child process exited');
-      this.emit('exit', { code, signal, restartInMs });
+      this.#log[requested ? 'debug' : 'warn'](
+        { pid: child.pid, code, signal, restartInMs },
+        'child process exited',
+      );
+      this.emit('exit', { code, signal, restartInMs, requested });
+      if (!requested) this.#onCrash({ code, signal, restartInMs });
       if (restartInMs !== undefined) {
         this.#restartTimer = setTimeout(() => {
           if (this.#running) this.#spawn();
@@ -139,5 +182,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
     });
     this.emit('spawn', child);
+  }
+
+  #onCrash(info: Omit<CrashBurstInfo, 'previousBurstRestarts'>): void {
+    this.#burstCrashes += 1;
+    if (this.#burstCrashes > 1) return;
+    this.#log.warn({ previousBurstRestarts: this.#previousBurstCrashes }, 'child process crashing');
+    this.emit('crashBurst', { ...info, previousBurstRestarts: this.#previousBurstCrashes });
+  }
+
+  #onStable(): void {
+    this.#backoff.reset();
+    if (this.#burstCrashes === 0) return;
+    const restarts = this.#burstCrashes;
+    this.#previousBurstCrashes = restarts;
+    this.#burstCrashes = 0;
+    this.#log.info({ restarts }, 'child process stable again');
+    this.emit('stable', { restarts });
   }
 }

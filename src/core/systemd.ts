@@ -26,6 +26,8 @@ export class SystemdNotifier {
     await this.#send(['--ready', `--status=${status}`]);
     const usec = Number(this.#env.WATCHDOG_USEC);
     const pid = this.#env.WATCHDOG_PID;
+    // Ready again after a simulated reboot or rescue mode: one watchdog timer, not one per call.
+    clearInterval(this.#watchdog);
     if (Number.isFinite(usec) && usec > 0 && (!pid || Number(pid) === process.pid)) {
       const everyMs = Math.max(500, Math.floor(usec / 2000));
       this.#watchdog = setInterval(() => void this.#send(['WATCHDOG=1']), everyMs);

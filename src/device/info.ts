@@ -15,6 +15,21 @@ export interface DeviceInfo {
   wifi: { ssid: string | null; rssi: number | null };
   activatedAt: number | null;
   capabilities: string[];
+  /** The SD card (docs/recording.md); absent on a camera that does not record. */
+  storage?: {
+    state: string;
+    capacityBytes: number | null;
+    freeBytes: number | null;
+    oldestRecording: string | null;
+  };
+  /** How pictures are made: copied from an encoded source, or encoded (and with what). */
+  media?: {
+    source: string;
+    video: 'copy' | 'encode';
+    encoder?: string;
+    encoderCheck?: string;
+    inputFormat?: string;
+  };
 }
 
 export interface InfoSources {
@@ -25,10 +40,12 @@ export interface InfoSources {
   /** Supplied by the Wi-Fi backend once provisioning lands; null where unknown. */
   wifi?: () => { ssid: string | null; rssi: number | null };
   activatedAt?: () => number | null;
+  storage?: () => DeviceInfo['storage'];
+  media?: () => DeviceInfo['media'];
 }
 
 export function buildInfo(sources: InfoSources): DeviceInfo {
-  return {
+  const info: DeviceInfo = {
     model: sources.identity.model ?? sources.model,
     serial: sources.identity.serial,
     fw: sources.fwVersion,
@@ -37,7 +54,10 @@ export function buildInfo(sources: InfoSources): DeviceInfo {
     wifi: sources.wifi?.() ?? { ssid: null, rssi: null },
     activatedAt: sources.activatedAt?.() ?? null,
     capabilities: [...sources.capabilities],
+    ...(sources.media?.() ? { media: sources.media() } : {}),
   };
+  const storage = sources.storage?.();
+  return storage ? { ...info, storage } : info;
 }
 
 function primaryIpv4(): string | null {

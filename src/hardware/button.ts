@@ -36,6 +36,11 @@ export class Button extends EventEmitter<ButtonEvents> {
     this.#input = new DebouncedInput(input, clock, options.debounceMs ?? 30);
   }
 
+  /** A counted press is in progress (down, not yet released). */
+  get pressed(): boolean {
+    return this.#pressedAt !== undefined;
+  }
+
   start(): void {
     this.#input.on('change', (down, at) => (down ? this.#down(at) : this.#up(at)));
     this.#input.start();

@@ -1,7 +1,7 @@
 import { type Static, Type as T } from '@sinclair/typebox';
 
 const lineFields = {
-  /** The sysfs GPIO number (gpioN), not the header pin. */
+  /** sysfs: the global GPIO number (gpioN); gpiod: the line's offset on `gpiod.chip`. Not the header pin. */
   line: T.Integer({ minimum: 0, maximum: 4095 }),
   activeLow: T.Boolean({ default: false }),
 };
@@ -10,10 +10,23 @@ const Line = () => T.Object(lineFields, { additionalProperties: false });
 /** A camera's board: which GPIO lines do what. A feature without a line is simply absent. */
 export const HardwareConfig = T.Object(
   {
-    /** sysfs on a camera; sim uses a directory with the same layout in the data directory. */
-    backend: T.Union([T.Literal('sysfs'), T.Literal('sim')], { default: 'sysfs' }),
+    /**
+     * sysfs (`/sys/class/gpio`, deprecated upstream); gpiod: the GPIO character device through
+     * libgpiod's tools (Debian's `gpiod`); sim: a directory with the sysfs layout in the data directory.
+     */
+    backend: T.Union([T.Literal('sysfs'), T.Literal('gpiod'), T.Literal('sim')], { default: 'sysfs' }),
     gpioRoot: T.String({ minLength: 1, default: '/sys/class/gpio' }),
-    /** Inputs are read at this interval as well as on change notifications. */
+    gpiod: T.Object(
+      {
+        /** As the tools take it: `gpiochip0`, `/dev/gpiochip0`, a number or the chip's label; never an option. */
+        chip: T.String({ pattern: '^[A-Za-z0-9_./][A-Za-z0-9_./:-]{0,63}$', default: 'gpiochip0' }),
+        gpioget: T.String({ minLength: 1, default: 'gpioget' }),
+        gpioset: T.String({ minLength: 1, default: 'gpioset' }),
+        gpiomon: T.String({ minLength: 1, default: 'gpiomon' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** sysfs: inputs are read at this interval as well as on change notifications. */
     pollMs: T.Integer({ minimum: 5, maximum: 1000, default: 50 }),
     button: T.Optional(
       T.Object(

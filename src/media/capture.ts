@@ -1,15 +1,20 @@
 import type { Readable } from 'node:stream';
 import type { Module } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
-import { Supervisor } from '../core/supervisor.js';
+import { type CrashBurstInfo, Supervisor } from '../core/supervisor.js';
 import type { Settings } from '../settings/schema.js';
 import { audioSpecificConfig, parseAdts } from './aac.js';
 import type { MediaConfig } from './config.js';
-import { ANALYSIS_FD, buildCaptureArgs, MAIN_FD, PCMU_FD, SUB_FD } from './ffmpeg-args.js';
+import { checkEncoder, type EncoderCheck } from './encoder-check.js';
+import { ANALYSIS_FD, buildCaptureArgs, type FileStreams, MAIN_FD, PCMU_FD, SUB_FD } from './ffmpeg-args.js';
 import { NalType, nalType, splitAnnexB } from './h264.js';
 import type { StreamHub } from './hub.js';
+import { LineThrottle } from './line-throttle.js';
 import { TsDemuxer } from './mpegts.js';
+import { probeMediaFile } from './probe.js';
 import { PtsContinuity } from './pts.js';
+import { chooseV4l2Format, type V4l2Plan } from './v4l2-formats.js';
+import { listV4l2Formats } from './v4l2-probe.js';
 
 const STREAM_TYPE_H264 = 0x1b;
 const STREAM_TYPE_AAC = 0x0f;
@@ -22,14 +27,29 @@ export interface AnalysisFrame {
   ts: number;
 }
 
+/** The `media` part of `info` (docs/protocol.md). */
+export interface MediaDescription {
+  source: string;
+  /** `copy`: the source's own H.264 goes out as it is; `encode`: ffmpeg encodes with `encoder`. */
+  video: 'copy' | 'encode';
+  encoder?: string;
+  /** The one-second test encode at start. */
+  encoderCheck?: 'ok' | 'failed' | 'pending' | 'skipped';
+  inputFormat?: string;
+}
+
 export interface CaptureDeps {
   config: MediaConfig;
   hubs: { main: StreamHub; sub: StreamHub };
   settings: () => Settings;
   log: Logger;
   onAnalysisFrame?: (frame: AnalysisFrame) => void;
-  /** ffmpeg died unexpectedly (reported to the cloud as an `error` event). */
-  onCrash?: (info: { code: number | null; signal: string | null; restartInMs: number | undefined }) => void;
+  /**
+   * ffmpeg died unexpectedly (reported to the cloud as an `error` event): called once per crash burst,
+   * at its first crash; a burst ends when ffmpeg has run `restart.stableAfterMs`. The report carries
+   * the number of restarts of the burst before.
+   */
+  onCrash?: (info: CrashBurstInfo) => void;
 }
 
 /**
@@ -44,8 +64,14 @@ export class Capture implements Module {
   readonly #supervisor: Supervisor;
   readonly #continuity = { main: new PtsContinuity(), sub: new PtsContinuity(), audio: new PtsContinuity() };
   #running = false;
-  #stopping = false;
   #pcmuSamples = 0;
+  /** The streams of a `file` source, probed once before its first start. */
+  #file: FileStreams | undefined;
+  #probed = false;
+  /** A `v4l2` device's format, chosen from its list at first start. */
+  #v4l2: V4l2Plan | undefined;
+  /** The one-second test encode with `media.encoder`, at first start; none when nothing is encoded. */
+  #encoderCheck: EncoderCheck | undefined;
 
   constructor(deps: CaptureDeps) {
     this.#deps = deps;
@@ -62,16 +88,23 @@ export class Capture implements Module {
           initialMs: config.restart.initialMs,
           maxMs: config.restart.maxMs,
           jitter: 0.3,
-          stableAfterMs: 10000,
+          stableAfterMs: config.restart.stableAfterMs,
         },
       },
       this.#log,
     );
     this.#supervisor.on('spawn', (child) => this.#attach(child.stdio as unknown as (Readable | null)[]));
-    this.#supervisor.on('stderrLine', (line) => this.#log.warn({ ffmpeg: line }, 'ffmpeg says'));
-    this.#supervisor.on('exit', (info) => {
-      if (!this.#stopping) deps.onCrash?.(info);
+    // ffmpeg may warn once per frame (a JPEG's colour range, a file's broken timestamps).
+    const stderrLines = new LineThrottle({ max: 20, windowMs: 60_000 });
+    this.#supervisor.on('stderrLine', (line) => {
+      const pass = stderrLines.take();
+      if (!pass) return;
+      this.#log.warn(
+        pass.dropped > 0 ? { ffmpeg: line, dropped: pass.dropped } : { ffmpeg: line },
+        'ffmpeg says',
+      );
     });
+    this.#supervisor.on('crashBurst', (info) => deps.onCrash?.(info));
   }
 
   get running(): boolean {
@@ -88,7 +121,7 @@ export class Capture implements Module {
       this.#log.info('privacy mode: capture stays off');
       return;
     }
-    this.#begin();
+    await this.#begin();
   }
 
   async stop(): Promise<void> {
@@ -103,21 +136,121 @@ export class Capture implements Module {
       await this.#end();
     } else if (!privacy && !this.#running) {
       this.#log.info('capture started');
-      this.#begin();
+      await this.#begin();
     } else if (this.#running && changed.includes('stream')) {
       this.#log.info('stream settings changed: restarting the encoder');
       this.#supervisor.restartNow();
     }
   }
 
-  #begin(): void {
-    this.#stopping = false;
+  /** What the capture does with the pictures, for `info` (`media`) and the log. */
+  describe(): MediaDescription {
+    const { source, encoder } = this.#deps.config;
+    const copy = this.#v4l2?.copy === true || (source.kind === 'v4l2' && source.inputFormat === 'h264');
+    return {
+      source: source.kind,
+      video: copy ? 'copy' : 'encode',
+      ...(copy ? {} : { encoder, encoderCheck: this.#checkState() }),
+      ...(this.#v4l2 ? { inputFormat: this.#v4l2.inputFormat } : {}),
+    };
+  }
+
+  #checkState(): NonNullable<MediaDescription['encoderCheck']> {
+    if (!this.#needsCheck()) return 'skipped';
+    if (!this.#encoderCheck) return 'pending';
+    return this.#encoderCheck.ok ? 'ok' : 'failed';
+  }
+
+  /** libx264 on the simulator's test picture or a file is always there; a camera's encoder is checked. */
+  #needsCheck(): boolean {
+    const { source, encoder } = this.#deps.config;
+    return source.kind === 'v4l2' || encoder !== 'libx264';
+  }
+
+  async #begin(): Promise<void> {
     this.#running = true;
-    this.#supervisor.start();
+    await this.#probe();
+    await this.#probeV4l2();
+    await this.#checkEncoder();
+    // Privacy mode may have come on while the file was probed.
+    if (this.#running) this.#supervisor.start();
+  }
+
+  /**
+   * A file source is opened with ffprobe first: its sound is used when it has some (silence
+   * otherwise), and its picture is picked by index. A file that cannot be read is logged here, once;
+   * ffmpeg then fails on it and the supervisor backs off.
+   */
+  async #probe(): Promise<void> {
+    const { source, ffprobePath } = this.#deps.config;
+    if (this.#probed || source.kind !== 'file') return;
+    this.#probed = true;
+    try {
+      const probe = await probeMediaFile(source.path, ffprobePath);
+      this.#file = { video: probe.video.index, audio: probe.audio?.index, still: probe.still };
+      this.#log.info(
+        {
+          path: source.path,
+          format: probe.format,
+          video: probe.video,
+          audio: probe.audio ?? 'none (silence)',
+        },
+        'video file probed',
+      );
+    } catch (err) {
+      this.#log.error({ err, path: source.path }, 'video file cannot be read');
+    }
+  }
+
+  /**
+   * A V4L2 device without `inputFormat` in config is asked for its formats once: H.264 at the
+   * wanted size is copied, a raw one encoded. When v4l2-ctl is missing or fails, ffmpeg's default
+   * format is used (and encoded), and the log says so.
+   */
+  async #probeV4l2(): Promise<void> {
+    const { source, v4l2ctlPath } = this.#deps.config;
+    if (source.kind !== 'v4l2' || source.inputFormat || this.#v4l2) return;
+    try {
+      const formats = await listV4l2Formats(v4l2ctlPath, source.device);
+      const plan = chooseV4l2Format(formats, source);
+      if (!plan) {
+        this.#log.error(
+          { device: source.device, formats: formats.map((f) => f.fourcc) },
+          'v4l2 device has no format ffmpeg can use at this size (a raw Bayer sensor needs the ISP: use the rpicam source)',
+        );
+        return;
+      }
+      this.#v4l2 = plan;
+      this.#log.info({ device: source.device, ...plan }, 'v4l2 format chosen');
+    } catch (err) {
+      this.#log.warn(
+        { err, device: source.device },
+        'v4l2 formats cannot be listed: ffmpeg picks the format',
+      );
+    }
+  }
+
+  /**
+   * Before the first capture that encodes, a one-second test encode with the named encoder: a SoC
+   * encoder that is missing from this ffmpeg or whose device does not open is reported at once, by
+   * name, instead of as a capture that crashes forever.
+   */
+  async #checkEncoder(): Promise<void> {
+    const { config } = this.#deps;
+    if (this.#encoderCheck || !this.#needsCheck() || this.describe().video === 'copy') return;
+    const { main } = this.#deps.settings().stream;
+    const size = { width: Math.min(main.width, 640), height: Math.min(main.height, 360), fps: main.fps };
+    this.#encoderCheck = await checkEncoder(config.ffmpegPath, config.encoder, size);
+    if (this.#encoderCheck.ok)
+      this.#log.info({ encoder: config.encoder }, 'video encoder works (test encode)');
+    else
+      this.#log.error(
+        { encoder: config.encoder, error: this.#encoderCheck.error },
+        'video encoder failed its test encode: check media.encoder',
+      );
   }
 
   async #end(): Promise<void> {
-    this.#stopping = true;
     this.#running = false;
     await this.#supervisor.stop();
     this.#deps.hubs.main.reset();
@@ -129,12 +262,14 @@ export class Capture implements Module {
     const { stream } = this.#deps.settings();
     return buildCaptureArgs({
       source: config.source,
+      file: this.#file,
       audio: config.audio,
       encoder: config.encoder,
       analysis: config.analysis,
       gopSeconds: config.gopSeconds,
       main: stream.main,
       sub: stream.sub,
+      v4l2: this.#v4l2,
     });
   }
 
@@ -188,6 +323,7 @@ export class Capture implements Module {
           kind: 'video',
           nalus,
           keyframe: nalus.some((n) => nalType(n) === NalType.IDR),
+          codec: 'h264',
           pts: video.map(pes.pts, 3600),
           at: Date.now(),
         });

@@ -1,12 +1,73 @@
 import { type Static, Type as T } from '@sinclair/typebox';
+import type { VideoCodec } from './types.js';
 
 const Strict = { additionalProperties: false } as const;
+
+/** What a `pipe` stream carries: Annex-B H.264 or H.265. */
+const PipeCodec = T.Union([T.Literal('h264'), T.Literal('h265')]);
+
+/**
+ * Where a `pipe` source reads one Annex-B elementary stream: a named pipe (FIFO), a Unix socket the
+ * vendor's streamer listens on, or a program (argv array, no shell) writing it to stdout. `fps` is
+ * the encoder's frame rate: a raw stream has no timestamps, so they come from arrival at this rate
+ * (the stream profile's fps in settings when not given). `codec` is the stream's (the source's
+ * `codec` when not given, H.264 when neither is).
+ */
+const PipeFps = T.Optional(T.Integer({ minimum: 1, maximum: 120 }));
+const PipeStream = { fps: PipeFps, codec: T.Optional(PipeCodec) };
+export const PipeInput = T.Union([
+  T.Object({ fifo: T.String({ minLength: 1 }), ...PipeStream }, Strict),
+  T.Object({ socket: T.String({ minLength: 1 }), ...PipeStream }, Strict),
+  T.Object({ command: T.Array(T.String(), { minItems: 1 }), ...PipeStream }, Strict),
+]);
+export type PipeInput = Static<typeof PipeInput>;
+
+/**
+ * The sound of an encoded source, from the same kinds of input as its pictures (a FIFO, a Unix socket
+ * or a program's stdout): AAC in ADTS frames, G.711 (A-law or µ-law, 8 kHz mono), or raw PCM
+ * (s16le at `sampleRate`/`channels`, turned into G.711 µ-law at 8 kHz by the agent: no encoder).
+ */
+const PipeAudioFormat = T.Union([
+  T.Literal('adts'),
+  T.Literal('alaw'),
+  T.Literal('mulaw'),
+  T.Literal('s16le'),
+]);
+const PipeAudioCommon = {
+  format: PipeAudioFormat,
+  sampleRate: T.Optional(T.Integer({ minimum: 8000, maximum: 48000 })),
+  channels: T.Optional(T.Integer({ minimum: 1, maximum: 2 })),
+};
+export const PipeAudioInput = T.Union([
+  T.Object({ fifo: T.String({ minLength: 1 }), ...PipeAudioCommon }, Strict),
+  T.Object({ socket: T.String({ minLength: 1 }), ...PipeAudioCommon }, Strict),
+  T.Object({ command: T.Array(T.String(), { minItems: 1 }), ...PipeAudioCommon }, Strict),
+]);
+export type PipeAudioInput = Static<typeof PipeAudioInput>;
+
+const RawFormat = T.Union([T.Literal('gray'), T.Literal('nv12'), T.Literal('yuv420p')]);
+
+/** A picture size and rate asked of a camera's own encoder (`rpicam`). */
+const EncodedProfile = T.Object(
+  {
+    width: T.Integer({ minimum: 64, maximum: 4096, multipleOf: 2 }),
+    height: T.Integer({ minimum: 64, maximum: 4096, multipleOf: 2 }),
+    fps: T.Integer({ minimum: 1, maximum: 120 }),
+    bitrateKbps: T.Integer({ minimum: 64, maximum: 50000 }),
+  },
+  Strict,
+);
+export type EncodedProfile = Static<typeof EncodedProfile>;
 
 /** The capture section of the config: where pictures and sound come from and how they are encoded. */
 export const MediaConfig = T.Object(
   {
     enabled: T.Boolean({ default: true }),
     ffmpegPath: T.String({ default: 'ffmpeg' }),
+    /** Opens a `file` source before ffmpeg does, to find its streams (and to refuse an unreadable one). */
+    ffprobePath: T.String({ default: 'ffprobe' }),
+    /** Lists a `v4l2` device's formats at start, to copy H.264 instead of encoding it again. */
+    v4l2ctlPath: T.String({ default: 'v4l2-ctl' }),
     source: T.Union(
       [
         T.Object({ kind: T.Literal('test') }, Strict),
@@ -17,10 +78,65 @@ export const MediaConfig = T.Object(
             // No defaults inside union members; the union's own default ({kind: 'test'}) is merged
             // into a given object by TypeBox, which is harmless only because `kind` is always given.
             device: T.String({ minLength: 1 }),
-            inputFormat: T.Optional(T.String()),
+            /**
+             * ffmpeg's name of the device's format (`h264`, `mjpeg`, `yuyv422`, ...). `h264` is copied,
+             * never re-encoded. Without it, `v4l2-ctl --list-formats-ext` decides at start.
+             */
+            inputFormat: T.Optional(T.String({ pattern: '^[a-z0-9_]+$' })),
             width: T.Integer({ minimum: 160 }),
             height: T.Integer({ minimum: 90 }),
             fps: T.Integer({ minimum: 1, maximum: 60 }),
+          },
+          Strict,
+        ),
+        // Already encoded by the camera's hardware: passed through, never re-encoded (docs/media.md).
+        T.Object(
+          {
+            kind: T.Literal('pipe'),
+            /** Both streams' codec unless an input names its own. */
+            codec: T.Optional(PipeCodec),
+            main: PipeInput,
+            /** Without it, the sub stream is the main stream. */
+            sub: T.Optional(PipeInput),
+            audio: T.Optional(PipeAudioInput),
+          },
+          Strict,
+        ),
+        // A Raspberry Pi camera module: rpicam-vid's hardware H.264 on its stdout (docs/media.md).
+        T.Object(
+          {
+            kind: T.Literal('rpicam'),
+            /** `auto` finds rpicam-vid, then libcamera-vid (older images), on PATH; or a name or path. */
+            command: T.String({ minLength: 1 }),
+            /** libcamera's camera index (`--camera`), for boards with two. */
+            camera: T.Optional(T.Integer({ minimum: 0, maximum: 7 })),
+            main: EncodedProfile,
+            /** Another writer of the low-resolution stream (one process owns the camera: see docs). */
+            sub: T.Optional(PipeInput),
+            /** More rpicam-vid options (`--hflip`, `--denoise cdn_off`, ...), appended as they are. */
+            extraArgs: T.Optional(T.Array(T.String({ pattern: '^[^\\n]*$' }), { maxItems: 64 })),
+            audio: T.Optional(PipeAudioInput),
+          },
+          Strict,
+        ),
+        // The vendor's own RTSP server on the camera, re-served as it is (docs/media.md).
+        T.Object(
+          {
+            kind: T.Literal('rtsp'),
+            /** rtsp://host[:port]/path, without credentials (those go in username/passwordFile). */
+            url: T.String({ pattern: '^rtsps?://[^/@\\s]+(/[^\\s]*)?$' }),
+            /** The sub stream's URL on the same server; without it, the sub stream is the main one. */
+            subUrl: T.Optional(T.String({ pattern: '^rtsps?://[^/@\\s]+(/[^\\s]*)?$' })),
+            username: T.Optional(T.String({ minLength: 1, pattern: '^[^:@/\\s]+$' })),
+            /** A file (0600) holding the password: secrets are not kept in the config. */
+            passwordFile: T.Optional(T.String({ minLength: 1 })),
+            /** The streamer's frame rate, for the arrival clock (the stream profile's fps otherwise). */
+            fps: PipeFps,
+            /** RTP over TCP (interleaved) unless `udp`: TCP loses nothing on a busy Wi-Fi link. */
+            transport: T.Optional(T.Union([T.Literal('tcp'), T.Literal('udp')])),
+            /** Seconds without data before the connection counts as lost and is made again. */
+            timeoutSeconds: T.Optional(T.Integer({ minimum: 1, maximum: 120 })),
+            audio: T.Optional(T.Boolean()),
           },
           Strict,
         ),
@@ -40,12 +156,45 @@ export const MediaConfig = T.Object(
       },
       { ...Strict, default: {} },
     ),
-    /** Frames for motion detection and QR reading. */
+    /**
+     * Frames for motion detection and QR reading. `fps` is the rate delivered (never above the video's
+     * own): motion analyses a third of them while the scene is still and all while something moves.
+     */
     analysis: T.Object(
       {
         width: T.Integer({ minimum: 64, maximum: 1280, default: 320 }),
         height: T.Integer({ minimum: 36, maximum: 720, default: 180 }),
-        fps: T.Integer({ minimum: 1, maximum: 15, default: 5 }),
+        fps: T.Integer({ minimum: 1, maximum: 15, default: 15 }),
+        /**
+         * An encoded source's analysis frames from the SoC's scaler instead of decoding the sub stream:
+         * raw frames of exactly width x height (`gray`: 8-bit luma; `nv12`/`yuv420p`: the luma plane
+         * is used, the chroma skipped), from a FIFO, a Unix socket or a program's stdout.
+         */
+        input: T.Optional(
+          T.Union([
+            T.Object({ fifo: T.String({ minLength: 1 }), format: RawFormat }, Strict),
+            T.Object({ socket: T.String({ minLength: 1 }), format: RawFormat }, Strict),
+            T.Object({ command: T.Array(T.String(), { minItems: 1 }), format: RawFormat }, Strict),
+          ]),
+        ),
+      },
+      { ...Strict, default: {} },
+    ),
+    /**
+     * Snapshots (alarm pictures, the `snapshot` command). `standby`: keep one decoder started ahead
+     * (faster alarm pictures, ~44 MB RSS); by default on with an ffmpeg-captured source and off with
+     * an encoded one (`pipe`, `rpicam`, `rtsp`: a camera that cannot afford it). `command`: a program
+     * printing one JPEG on stdout (the SoC's JPEG encoder), used instead of decoding the stream.
+     */
+    snapshot: T.Object(
+      {
+        standby: T.Optional(T.Boolean()),
+        command: T.Optional(T.Array(T.String(), { minItems: 1 })),
+        /**
+         * Which stream's cached GOP is decoded: `sub` (low resolution, cheap: the default with an
+         * encoded source) or `main` (full resolution: the default otherwise).
+         */
+        stream: T.Optional(T.Union([T.Literal('main'), T.Literal('sub')])),
       },
       { ...Strict, default: {} },
     ),
@@ -54,6 +203,8 @@ export const MediaConfig = T.Object(
       {
         initialMs: T.Integer({ minimum: 10, default: 500 }),
         maxMs: T.Integer({ minimum: 100, default: 30000 }),
+        /** A run this long ends a crash burst: the backoff starts again from `initialMs`. */
+        stableAfterMs: T.Integer({ minimum: 100, default: 10000 }),
       },
       { ...Strict, default: {} },
     ),
@@ -63,3 +214,11 @@ export const MediaConfig = T.Object(
 
 export type MediaConfig = Static<typeof MediaConfig>;
 export type AudioCodec = MediaConfig['audio']['codec'];
+export type PipeSource = Extract<MediaConfig['source'], { kind: 'pipe' }>;
+
+/** The codec each hub carries: H.264 from ffmpeg; a pipe's own (sub is main's when it has no input). */
+export function streamCodecs(source: MediaConfig['source']): { main: VideoCodec; sub: VideoCodec } {
+  if (source.kind !== 'pipe') return { main: 'h264', sub: 'h264' };
+  const main = source.main.codec ?? source.codec ?? 'h264';
+  return { main, sub: source.sub ? (source.sub.codec ?? source.codec ?? 'h264') : main };
+}

@@ -1,4 +1,5 @@
 import type { AudioCodec, MediaConfig } from './config.js';
+import { fileInput } from './probe.js';
 
 /**
  * The ffmpeg command line of the capture pipeline, as a pure function with table tests
@@ -17,14 +18,34 @@ export interface StreamProfile {
   bitrateKbps: number;
 }
 
+/** The streams of a `file` source, found by `probeMediaFile` before ffmpeg starts. */
+export interface FileStreams {
+  /** Absolute stream index of the picture (cover art skipped). */
+  video: number;
+  /** Absolute stream index of the sound; undefined when the file has none. */
+  audio: number | undefined;
+  /** A single picture: the image demuxer loops it (`-loop 1`); `-stream_loop` would give one frame. */
+  still?: boolean | undefined;
+}
+
 export interface CaptureArgs {
   source: MediaConfig['source'];
+  /**
+   * For a `file` source: which streams it has. Without it (the probe failed) the first video stream
+   * is used and the sound is silence, so ffmpeg never waits for an audio stream that is not there.
+   */
+  file?: FileStreams | undefined;
   audio: MediaConfig['audio'];
   encoder: MediaConfig['encoder'];
   analysis: MediaConfig['analysis'];
   gopSeconds: number;
   main: StreamProfile;
   sub: StreamProfile;
+  /**
+   * For a `v4l2` source: the device's format as chosen from `v4l2-ctl --list-formats-ext`
+   * (media/v4l2-formats.ts). `copy`: the device gives H.264, which goes out as it is.
+   */
+  v4l2?: { inputFormat: string; copy: boolean } | undefined;
 }
 
 export const MAIN_FD = 3;
@@ -50,12 +71,15 @@ function videoInput(args: CaptureArgs): string[] {
       return ['-re', '-f', 'lavfi', '-i', graph];
     }
     case 'file':
-      return ['-re', '-stream_loop', '-1', '-i', source.path];
-    case 'v4l2':
+      return args.file?.still
+        ? ['-re', '-loop', '1', '-i', fileInput(source.path)]
+        : ['-re', '-stream_loop', '-1', '-i', fileInput(source.path)];
+    case 'v4l2': {
+      const inputFormat = args.v4l2?.inputFormat ?? source.inputFormat;
       return [
         '-f',
         'v4l2',
-        ...(source.inputFormat ? ['-input_format', source.inputFormat] : []),
+        ...(inputFormat ? ['-input_format', inputFormat] : []),
         '-video_size',
         `${source.width}x${source.height}`,
         '-framerate',
@@ -63,11 +87,31 @@ function videoInput(args: CaptureArgs): string[] {
         '-i',
         source.device,
       ];
+    }
+    case 'pipe':
+    case 'rpicam':
+    case 'rtsp':
+      // Never reaches here: an encoded source has no encoder process (media/encoded-capture.ts).
+      throw new Error(`a ${source.kind} source is not captured by ffmpeg`);
   }
 }
 
+/**
+ * Silence for a source without sound: the main stream, RTSP, WebRTC (PCMU) and clips then always have
+ * the same audio track, whatever the file, so no consumer needs a case for "no audio".
+ */
+function silence(audio: CaptureArgs['audio']): string[] {
+  const layout = audio.channels === 2 ? 'stereo' : 'mono';
+  return ['-re', '-f', 'lavfi', '-i', `anullsrc=channel_layout=${layout}:sample_rate=${audio.sampleRate}`];
+}
+
+/** The file's own sound is used only when the probe found one. */
+function fileAudio(args: CaptureArgs): number | undefined {
+  return args.source.kind === 'file' && args.audio.source === 'source' ? args.file?.audio : undefined;
+}
+
 function audioInput(args: CaptureArgs): string[] {
-  const { audio, source } = args;
+  const { audio } = args;
   if (audio.codec === 'none') return [];
   switch (audio.source) {
     case 'test':
@@ -85,8 +129,13 @@ function audioInput(args: CaptureArgs): string[] {
       ];
     case 'source':
       // A file's own audio comes from input 0: no second input.
-      return source.kind === 'file' ? [] : ['-re', '-f', 'lavfi', '-i', 'anullsrc'];
+      return fileAudio(args) !== undefined ? [] : silence(audio);
   }
+}
+
+/** libx264 and yuv420p need even sizes; settings are validated as even, this keeps old state safe too. */
+function even(n: number): number {
+  return Math.max(2, Math.floor(n / 2) * 2);
 }
 
 function encoderArgs(args: CaptureArgs, profile: StreamProfile): string[] {
@@ -144,14 +193,21 @@ function pcmuOutput(audioStream: string): string[] {
 }
 
 export function buildCaptureArgs(args: CaptureArgs): string[] {
-  const { main, sub, analysis, audio, source } = args;
+  if (args.source.kind === 'v4l2' && (args.v4l2?.copy || args.source.inputFormat === 'h264'))
+    return copyCaptureArgs(args);
+  const { analysis, audio, source } = args;
+  const main = { ...args.main, width: even(args.main.width), height: even(args.main.height) };
+  const sub = { ...args.sub, width: even(args.sub.width), height: even(args.sub.height) };
   const hasAudio = audio.codec !== 'none';
-  // `?`: a file without audio still plays, silently.
-  const audioStream = audio.source === 'source' && source.kind === 'file' ? '0:a:0?' : '1:a:0';
+  const ownAudio = fileAudio(args);
+  const audioStream = ownAudio !== undefined ? `0:${ownAudio}` : '1:a:0';
+  // A file's picture by its index: `[0:v]` could be cover art or a second video stream.
+  const video = source.kind === 'file' ? `[0:${args.file?.video ?? 'v:0'}]` : '[0:v]';
   const graph = [
-    `[0:v]fps=${main.fps},scale=${main.width}:${main.height},split=3[vmain][vs][va]`,
+    `${video}fps=${main.fps},scale=${main.width}:${main.height},split=3[vmain][vs][va]`,
     `[vs]fps=${sub.fps},scale=${sub.width}:${sub.height}[vsub]`,
-    `[va]fps=${analysis.fps},scale=${analysis.width}:${analysis.height},format=gray[vana]`,
+    // Never above the picture's own rate: duplicated frames would cost analysis and show no change.
+    `[va]fps=${Math.min(analysis.fps, main.fps)},scale=${analysis.width}:${analysis.height},format=gray[vana]`,
   ].join(';');
   const ts = ['-f', 'mpegts', '-muxdelay', '0', '-muxpreload', '0', '-flush_packets', '1'];
   return [
@@ -159,7 +215,7 @@ export function buildCaptureArgs(args: CaptureArgs): string[] {
     '-loglevel',
     'warning',
     '-nostats',
-    ...videoInput(args),
+    ...videoInput({ ...args, main }),
     ...audioInput(args),
     '-filter_complex',
     graph,
@@ -183,5 +239,30 @@ export function buildCaptureArgs(args: CaptureArgs): string[] {
     'gray',
     `pipe:${ANALYSIS_FD}`,
     ...(hasAudio ? pcmuOutput(audioStream) : []),
+  ];
+}
+
+/**
+ * A V4L2 device that encodes H.264 itself (UVC H.264, the Pi's bcm2835 camera): its stream goes to
+ * main and sub as it is (`-c:v copy`; sub is the main stream, since a smaller one would mean
+ * encoding); ffmpeg only decodes it for the analysis frames and muxes. No encoder in this argv.
+ */
+function copyCaptureArgs(args: CaptureArgs): string[] {
+  const { analysis, audio } = args;
+  const hasAudio = audio.codec !== 'none';
+  const ts = ['-f', 'mpegts', '-muxdelay', '0', '-muxpreload', '0', '-flush_packets', '1'];
+  return [
+    ...['-hide_banner', '-loglevel', 'warning', '-nostats'],
+    ...videoInput({ ...args, v4l2: { inputFormat: 'h264', copy: true } }),
+    ...audioInput(args),
+    '-filter_complex',
+    `[0:v]fps=${analysis.fps},scale=${analysis.width}:${analysis.height},format=gray[vana]`,
+    ...['-map', '0:v:0', ...(hasAudio ? ['-map', '1:a:0'] : []), '-c:v', 'copy'],
+    ...(hasAudio ? audioEncoder(audio.codec, audio.channels, audio.sampleRate) : []),
+    ...ts,
+    `pipe:${MAIN_FD}`,
+    ...['-map', '0:v:0', '-c:v', 'copy', ...ts, `pipe:${SUB_FD}`],
+    ...['-map', '[vana]', '-f', 'rawvideo', '-pix_fmt', 'gray', `pipe:${ANALYSIS_FD}`],
+    ...(hasAudio ? pcmuOutput('1:a:0') : []),
   ];
 }

@@ -143,7 +143,8 @@ export function unescapeRbsp(buf: Buffer): Buffer {
   return out.subarray(0, n);
 }
 
-class BitReader {
+/** Reads an RBSP bit by bit (MSB first); throws past the end, so a truncated unit cannot loop. */
+export class BitReader {
   readonly #buf: Buffer;
   #pos = 0;
 

@@ -1,6 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { NalType, nalType, parseSps, profileLevelId } from './h264.js';
-import type { AudioFrame, AudioTrackInfo, StreamName, VideoAccessUnit, VideoTrackInfo } from './types.js';
+import { parseSps, profileLevelId } from './h264.js';
+import { parseHevcSps } from './h265.js';
+import { type NalRules, nalRules } from './nal-rules.js';
+import type {
+  AudioFrame,
+  AudioTrackInfo,
+  StreamName,
+  VideoAccessUnit,
+  VideoCodec,
+  VideoTrackInfo,
+} from './types.js';
 
 export interface HubEvents {
   video: [au: VideoAccessUnit];
@@ -20,14 +29,23 @@ export interface CachedGop {
 /** A GOP larger than this (a stuck encoder, a huge keyframe interval) is not cached further. */
 const GOP_CACHE_LIMIT_BYTES = 16 * 1024 * 1024;
 
+interface ParameterSets {
+  vps?: Buffer;
+  sps?: Buffer;
+  pps?: Buffer;
+}
+
 /**
  * One encoded stream fanned out to every consumer (RTSP sessions, WebRTC viewers, clip recorder).
- * It keeps the current SPS/PPS, puts them in front of every keyframe (hardware encoders often send
- * them once), and caches the group of pictures since the last keyframe, with the audio of that time,
+ * Its codec is fixed (the source's: H.264, or H.265 from a `pipe`). It keeps the current parameter
+ * sets (H.265's VPS too), puts them in front of every keyframe (hardware encoders often send them
+ * once), and caches the group of pictures since the last keyframe, with the audio of that time,
  * so a new viewer starts with a picture at once instead of waiting for the next keyframe.
  */
 export class StreamHub extends EventEmitter<HubEvents> {
   readonly name: StreamName;
+  readonly codec: VideoCodec;
+  readonly #rules: NalRules;
   video: VideoTrackInfo | undefined;
   audio: AudioTrackInfo | undefined;
   #gop: VideoAccessUnit[] = [];
@@ -35,9 +53,11 @@ export class StreamHub extends EventEmitter<HubEvents> {
   #gopBytes = 0;
   #caching = false;
 
-  constructor(name: StreamName) {
+  constructor(name: StreamName, codec: VideoCodec = 'h264') {
     super();
     this.name = name;
+    this.codec = codec;
+    this.#rules = nalRules(codec);
     this.setMaxListeners(0);
   }
 
@@ -46,16 +66,20 @@ export class StreamHub extends EventEmitter<HubEvents> {
   }
 
   pushVideo(au: VideoAccessUnit): void {
-    let sps: Buffer | undefined;
-    let pps: Buffer | undefined;
+    // A source feeds its own codec only; anything else would be sent under the wrong SDP.
+    if (au.codec !== this.codec) return;
+    const sets: ParameterSets = {};
     for (const nalu of au.nalus) {
-      const type = nalType(nalu);
-      if (type === NalType.SPS) sps = nalu;
-      else if (type === NalType.PPS) pps = nalu;
+      const kind = this.#rules.parameterSet(nalu);
+      if (kind) sets[kind] = nalu;
     }
-    if (sps && pps) this.#updateTrack(sps, pps);
-    if (au.keyframe && this.video && (!sps || !pps)) {
-      au = { ...au, nalus: [this.video.sps, this.video.pps, ...au.nalus.filter((n) => !isParameterSet(n))] };
+    const complete =
+      sets.sps !== undefined && sets.pps !== undefined && (this.codec === 'h264' || sets.vps !== undefined);
+    if (complete) this.#updateTrack(sets);
+    const video = this.video;
+    if (au.keyframe && video && !complete) {
+      const held = video.codec === 'h265' ? [video.vps, video.sps, video.pps] : [video.sps, video.pps];
+      au = { ...au, nalus: [...held, ...au.nalus.filter((n) => !this.#rules.parameterSet(n))] };
     }
     if (au.keyframe) {
       this.#gop = [];
@@ -89,23 +113,42 @@ export class StreamHub extends EventEmitter<HubEvents> {
     this.#caching = false;
   }
 
-  #updateTrack(sps: Buffer, pps: Buffer): void {
+  /** A stream whose SPS does not parse keeps its last good track (a hostile writer cannot throw here). */
+  #updateTrack(sets: ParameterSets): void {
+    const { vps, sps, pps } = sets;
+    if (!sps || !pps) return;
     const current = this.video;
-    if (current?.sps.equals(sps) && current.pps.equals(pps)) return;
-    const parsed = parseSps(sps);
-    this.video = {
-      codec: 'h264',
-      width: parsed.width,
-      height: parsed.height,
-      profileLevelId: profileLevelId(sps),
-      sps: Buffer.from(sps),
-      pps: Buffer.from(pps),
-    };
+    if (
+      current?.sps.equals(sps) &&
+      current.pps.equals(pps) &&
+      (current.codec === 'h264' || (vps !== undefined && current.vps.equals(vps)))
+    )
+      return;
+    try {
+      if (this.codec === 'h265') {
+        if (!vps) return;
+        const parsed = parseHevcSps(sps);
+        this.video = {
+          codec: 'h265',
+          ...parsed,
+          vps: Buffer.from(vps),
+          sps: Buffer.from(sps),
+          pps: Buffer.from(pps),
+        };
+      } else {
+        const parsed = parseSps(sps);
+        this.video = {
+          codec: 'h264',
+          width: parsed.width,
+          height: parsed.height,
+          profileLevelId: profileLevelId(sps),
+          sps: Buffer.from(sps),
+          pps: Buffer.from(pps),
+        };
+      }
+    } catch {
+      return;
+    }
     this.emit('track');
   }
-}
-
-function isParameterSet(nalu: Buffer): boolean {
-  const type = nalType(nalu);
-  return type === NalType.SPS || type === NalType.PPS;
 }

@@ -1,13 +1,17 @@
+import type { VideoCodec } from './types.js';
+
 /**
- * A minimal MPEG-TS writer for one H.264 stream: PAT, PMT and one PES per access unit with its PTS.
- * It exists so a snapshot can hand ffmpeg pictures with timestamps it chooses (the newest one at a
- * fixed time), which lets a decoder be started before it is needed. Pure: access units in, bytes out.
+ * A minimal MPEG-TS writer for one H.264 or H.265 stream: PAT, PMT and one PES per access unit with
+ * its PTS. It exists so a snapshot can hand ffmpeg pictures with timestamps it chooses (the newest one
+ * at a fixed time), which lets a decoder be started before it is needed, and so a clip is muxed with
+ * the stream's own timestamps. Pure: access units in, bytes out.
  */
 const PACKET_SIZE = 188;
 const PAYLOAD_SIZE = PACKET_SIZE - 4;
 const PMT_PID = 0x1000;
 export const TS_VIDEO_PID = 0x100;
-const H264_STREAM_TYPE = 0x1b;
+/** ISO/IEC 13818-1 stream_type: 0x1b AVC, 0x24 HEVC. */
+const STREAM_TYPE: Record<VideoCodec, number> = { h264: 0x1b, h265: 0x24 };
 
 export interface TsVideoUnit {
   /** Annex B: NAL units each preceded by a start code. */
@@ -47,23 +51,9 @@ function pat(): Buffer {
   return section([0x00, 0x00, 0x01, 0xc1, 0x00, 0x00, 0x00, 0x01, 0xe0 | (PMT_PID >> 8), PMT_PID & 0xff]);
 }
 
-function pmt(): Buffer {
+function pmt(streamType: number): Buffer {
   const pid = [0xe0 | (TS_VIDEO_PID >> 8), TS_VIDEO_PID & 0xff];
-  return section([
-    0x02,
-    0x00,
-    0x01,
-    0xc1,
-    0x00,
-    0x00,
-    ...pid,
-    0xf0,
-    0x00,
-    H264_STREAM_TYPE,
-    ...pid,
-    0xf0,
-    0x00,
-  ]);
+  return section([0x02, 0x00, 0x01, 0xc1, 0x00, 0x00, ...pid, 0xf0, 0x00, streamType, ...pid, 0xf0, 0x00]);
 }
 
 function ptsField(pts: number): Buffer {
@@ -103,7 +93,7 @@ function packetize(pid: number, payload: Buffer, counters: Map<number, number>, 
   }
 }
 
-export function writeTs(units: readonly TsVideoUnit[]): Buffer {
+export function writeTs(units: readonly TsVideoUnit[], codec: VideoCodec = 'h264'): Buffer {
   const counters = new Map<number, number>();
   const out: Buffer[] = [];
   // PSI sections start with a pointer field; the rest of their packet is 0xff filler.
@@ -120,7 +110,7 @@ export function writeTs(units: readonly TsVideoUnit[]): Buffer {
     out.push(packet);
   };
   psi(0x0000, pat());
-  psi(PMT_PID, pmt());
+  psi(PMT_PID, pmt(STREAM_TYPE[codec]));
   for (const unit of units) {
     // Unbounded PES (length 0), as video PES usually is; PTS only.
     const header = Buffer.concat([Buffer.from([0, 0, 1, 0xe0, 0, 0, 0x80, 0x80, 0x05]), ptsField(unit.pts)]);

@@ -3,12 +3,15 @@
  * Timestamps come from ffmpeg's own timing (MPEG-TS PTS), in the media clock of the track.
  */
 export type StreamName = 'main' | 'sub';
+/** H.264 from every source; H.265 only from an already encoded (`pipe`) one. */
+export type VideoCodec = 'h264' | 'h265';
 
 export interface VideoAccessUnit {
   kind: 'video';
+  codec: VideoCodec;
   /** NAL units without start codes, in decoding order, access unit delimiters removed. */
   nalus: Buffer[];
-  /** An IDR access unit; the hub makes sure SPS and PPS precede it in `nalus`. */
+  /** H.264 IDR or H.265 IRAP; the hub makes sure the parameter sets (VPS,) SPS and PPS precede it. */
   keyframe: boolean;
   /** Presentation time in the 90 kHz clock, unwrapped (keeps increasing past 2^33). */
   pts: number;
@@ -27,15 +30,30 @@ export interface AudioFrame {
   at: number;
 }
 
-export interface VideoTrackInfo {
-  codec: 'h264';
+interface VideoTrackBase {
   width: number;
   height: number;
-  /** Six hex digits from the SPS: profile_idc, constraint flags, level_idc. */
-  profileLevelId: string;
   sps: Buffer;
   pps: Buffer;
 }
+
+export interface H264TrackInfo extends VideoTrackBase {
+  codec: 'h264';
+  /** Six hex digits from the SPS: profile_idc, constraint flags, level_idc. */
+  profileLevelId: string;
+}
+
+export interface H265TrackInfo extends VideoTrackBase {
+  codec: 'h265';
+  vps: Buffer;
+  /** general_profile_space, general_tier_flag, general_profile_idc, general_level_idc (RFC 7798 7.1). */
+  profileSpace: number;
+  tierFlag: number;
+  profileId: number;
+  levelId: number;
+}
+
+export type VideoTrackInfo = H264TrackInfo | H265TrackInfo;
 
 export interface AudioTrackInfo {
   codec: 'aac' | 'pcmu' | 'pcma';

@@ -1,15 +1,16 @@
 import type { Box } from './detector.js';
 
 /**
- * Turns per-frame motion into alarm events with hysteresis: a start needs `startFrames` consecutive motion
- * frames, an alarm ends `endAfterMs` after the last motion frame, and for `cooldownMs` after an end no new
- * alarm starts. Another sensor (a PIR) can start or prolong an alarm through `trigger`. Time is the frames'
- * timestamps (or `tick`), never a timer, so it is deterministic.
+ * Turns per-frame motion into events with hysteresis: a start needs `startFrames` consecutive motion
+ * frames, an event ends `endAfterMs` after the last motion frame, and the next motion starts the next
+ * event at once. Every separate movement is an event of its own: no cooldown here (the cooldown limits
+ * pictures and notifications, src/alarms/picture-cooldown.ts). Another sensor (a PIR) can start or
+ * prolong an event through `trigger`. Time is the frames' timestamps (or `tick`), never a timer, so it is
+ * deterministic.
  */
 export interface AlarmOptions {
   startFrames: number;
   endAfterMs: number;
-  cooldownMs: number;
 }
 
 /** What started an alarm: the picture, or another sensor (the PIR) through `trigger`. */
@@ -31,7 +32,7 @@ export interface AlarmEvent {
   durationMs?: number;
 }
 
-export type AlarmState = 'idle' | 'active' | 'cooldown';
+export type AlarmState = 'idle' | 'active';
 
 export interface MotionSample {
   motion: boolean;
@@ -39,7 +40,7 @@ export interface MotionSample {
   box?: Box;
 }
 
-export const DEFAULT_ALARM: AlarmOptions = { startFrames: 3, endAfterMs: 5000, cooldownMs: 30000 };
+export const DEFAULT_ALARM: AlarmOptions = { startFrames: 3, endAfterMs: 5000 };
 
 interface Run {
   since: number;
@@ -53,8 +54,6 @@ export class MotionAlarm {
   #options: AlarmOptions;
   #run: Run | undefined;
   #active: (Run & { lastMotion: number; source: AlarmSource }) | undefined;
-  #cooldownUntil = Number.NEGATIVE_INFINITY;
-  #now = Number.NEGATIVE_INFINITY;
 
   constructor(onEvent: (event: AlarmEvent) => void, options: Partial<AlarmOptions> = {}) {
     this.#onEvent = onEvent;
@@ -70,8 +69,12 @@ export class MotionAlarm {
   }
 
   get state(): AlarmState {
-    if (this.#active) return 'active';
-    return this.#now < this.#cooldownUntil ? 'cooldown' : 'idle';
+    return this.#active ? 'active' : 'idle';
+  }
+
+  /** Motion frames counted towards a start so far (0 while active or quiet). */
+  get pending(): number {
+    return this.#run?.frames ?? 0;
   }
 
   /** The alarm in progress: where it has been so far and its highest score. */
@@ -81,7 +84,6 @@ export class MotionAlarm {
   }
 
   push(ts: number, sample: MotionSample): void {
-    this.#now = ts;
     const active = this.#active;
     if (active) {
       if (sample.motion) {
@@ -103,42 +105,32 @@ export class MotionAlarm {
     run.box = union(run.box, sample.box);
     run.score = Math.max(run.score, sample.score);
     this.#run = run;
-    // A run that reaches its count during cooldown keeps counting and starts as soon as cooldown is over.
-    if (run.frames >= this.#options.startFrames && ts >= this.#cooldownUntil) this.#begin(run, ts, 'video');
+    if (run.frames >= this.#options.startFrames) this.#begin(run, ts, 'video');
   }
 
   /**
    * Motion seen by another sensor (a PIR): starts an alarm at once, without a run of frames to wait
-   * for, or keeps the one in progress going. Cooldown applies as it does to video.
+   * for, or keeps the one in progress going.
    */
   trigger(ts: number): void {
-    this.#now = Math.max(this.#now, ts);
     const active = this.#active;
     if (active) {
       active.lastMotion = Math.max(active.lastMotion, ts);
       return;
     }
-    if (ts < this.#cooldownUntil) return;
     // Frames already counting towards a start give the alarm their box and score.
     const run = this.#run ?? { since: ts, frames: 0, box: undefined, score: 0 };
     this.#begin(run, ts, 'pir');
   }
 
-  /** Lets the next alarm start at once: the one that just ended raised nothing worth a pause. */
-  clearCooldown(): void {
-    this.#cooldownUntil = Number.NEGATIVE_INFINITY;
-  }
-
   /** Lets time pass without a frame (capture stalled): ends an alarm whose quiet gap is over. */
   tick(ts: number): void {
-    this.#now = Math.max(this.#now, ts);
     const active = this.#active;
     if (active && ts - active.lastMotion >= this.#options.endAfterMs) this.#end(ts);
   }
 
-  /** Ends an active alarm now (motion disabled, privacy mode) and forgets any run; cooldown still applies. */
+  /** Ends an active alarm now (motion disabled, privacy mode) and forgets any run. */
   stop(ts: number): void {
-    this.#now = Math.max(this.#now, ts);
     if (this.#active) this.#end(ts);
     this.#run = undefined;
   }
@@ -154,7 +146,6 @@ export class MotionAlarm {
     const active = this.#active;
     if (!active) return;
     this.#active = undefined;
-    this.#cooldownUntil = ts + this.#options.cooldownMs;
     this.#emit({
       type: 'end',
       source: active.source,

@@ -1,7 +1,11 @@
+import { type Blob, BlobFinder } from './blobs.js';
 import { type Blobs, binFrame, type Grid, gridFor, majority } from './grid.js';
 import { LightEstimator, type LightFit, lightGroup, litBackground, litDiff } from './photometry.js';
 import { type SensitivityParams, sensitivityParams } from './sensitivity.js';
-import { type MotionZone, maskArea, zoneMask } from './zones.js';
+import { type Shift, ShiftEstimator, shiftInto } from './shift.js';
+import { lightOnly } from './structure.js';
+import { type Heading, heading, type Side, type Track, Tracker } from './tracker.js';
+import { type MotionZone, maskArea, zoneMask, zoneNeeds } from './zones.js';
 
 /**
  * Per-frame motion detection on small 8-bit gray frames (the capture's analysis output). Pure and
@@ -25,18 +29,39 @@ export interface Box {
   h: number;
 }
 
+/** A moving object followed across frames (normalized to the frame like `Box`). */
+export interface TrackView {
+  /** Stable while the object is followed; new objects get new ids. */
+  id: number;
+  /** Frame time (ms) the object was first seen. */
+  since: number;
+  /** Where it is now. */
+  box: Box;
+  /** The border it came in from, or `inside` when it appeared within the picture (a door, behind a car). */
+  entry: Side;
+  /** The dominant direction of its travel since it was first seen. */
+  heading: Heading;
+  /** Smoothed speed in frame widths (x) and heights (y) per second. */
+  velocity: { x: number; y: number };
+}
+
 export interface FrameResult {
+  /** An object-sized blob is moving coherently: what alarms count. */
   motion: boolean;
   /** Changed fraction of the counted (zone) area, 0..1. */
   score: number;
-  /** Bounding box of the changed cells, when any changed. */
+  /** The moving objects' box when there is motion; else the changed cells' bounding box, when any. */
   box?: Box;
+  /** The moving objects (tracks that count), largest first; present when `motion`. */
+  tracks?: TrackView[];
   /** Mean luma, 0..255. */
   brightness: number;
   /** The background was re-based on this frame (lights switched, or the whole view changed): no motion. */
   rebased?: boolean;
   /** Still learning the scene after a start or `reset`: no motion is reported. */
   learning?: boolean;
+  /** The whole picture moved this far against the background (shake, a small pan), normalized; compensated. */
+  shift?: { x: number; y: number };
 }
 
 export interface DetectorOptions {
@@ -52,6 +77,11 @@ export interface DetectorOptions {
   noiseSeconds?: number;
   /** Frames learnt after a start or reset before motion is reported. */
   warmupFrames?: number;
+  /**
+   * Time constant of each cell's short running mean, compared with the background against its own
+   * noise (0: off). In heavy noise it finds faint objects a single frame cannot show.
+   */
+  meanSeconds?: number;
 }
 
 /** Levels: the smallest noise (mean absolute deviation) a cell is assumed to have. */
@@ -77,10 +107,42 @@ const RELIGHT_TOLERANCE = 0.5;
 const UNSURE_MS = 1000;
 /** The smallest blob that can count, whatever the sensitivity. */
 const MIN_CELLS = 4;
+/**
+ * A blob needs this share of its cells changed in structure, not only in light, to be a thing; a flat
+ * object on a flat wall changes in structure along its outline only, so it needs at least...
+ */
+const SOLID_SHARE = 0.1;
+/** ...this many per cell of its box's perimeter (its outline, were it the whole box)... */
+const OUTLINE_SHARE = 0.3;
+/** ...and at least this many. */
+const SOLID_CELLS = 3;
+/**
+ * A cell's own noise (mean absolute deviation, levels) from which its running mean is weighed too: below,
+ * a single frame shows all there is, and the mean would only add the tails of what just passed.
+ */
+const NOISY = 3;
+/** How far out, as a share of the mean's change, the frame must be for the mean's change to count. */
+const SLOW_AGREE = 0.8;
+/**
+ * The structure test's allowance on a noisy cell's running mean, in its noise deviations: where noise
+ * dominates, the model's own error is small beside it, and a faint outline must count.
+ */
+const RESIDUAL_MEAN = 1.5;
+/** A whole-picture shift that holds this long is the camera's new place: the background moves there. */
+const SETTLE_MS = 1000;
 /** Learning weight floor while the hold-off after a reset lasts. */
 const LEARN_ALPHA = 0.2;
 /** Used when timestamps are missing, repeated, or jump (a capture restart). */
 const NOMINAL_FRAME_MS = 200;
+/** Time constant of a cell's short running mean: a few frames at 5 fps. */
+const FAST_MS = 400;
+/** Its weight while learning (frames at the nominal rate, default time constant). */
+const FAST_LEARN = 1 - Math.exp(-NOMINAL_FRAME_MS / FAST_MS);
+/**
+ * The running mean's noise over a single frame's, for white noise: sqrt(a / (2 - a)) at 5 fps. The least
+ * noise a mean is taken to have at a brightness is the frame's noise there times this.
+ */
+const FAST_SHARE = Math.sqrt(FAST_LEARN / (2 - FAST_LEARN));
 const MAX_FRAME_MS = 5000;
 
 type Verdict = 'refused' | 'accepted' | 'switched';
@@ -90,9 +152,12 @@ export class MotionDetector {
   #zones: readonly MotionZone[];
   readonly #tau: { bg: number; fg: number; dev: number };
   readonly #stillMs: number;
+  readonly #fastMs: number;
   readonly #warmupFrames: number;
   readonly #light = new LightEstimator();
   readonly #blobs: Blobs = { count: 0, x0: 0, y0: 0, x1: -1, y1: -1 };
+  readonly #finder = new BlobFinder();
+  readonly #tracker = new Tracker();
 
   #width = 0;
   #height = 0;
@@ -100,12 +165,31 @@ export class MotionDetector {
   #cur = new Float32Array(0);
   #prev = new Float32Array(0);
   #bg = new Float32Array(0);
+  /** Per cell, a short running mean of what it shows, and that mean's own noise (night sensitivity). */
+  #fast = new Float32Array(0);
+  #fastDev = new Float32Array(0);
+  /** The background this frame is compared with: `#bg`, or `#aligned` when the picture moved. */
+  #work = new Float32Array(0);
+  #aligned = new Float32Array(0);
+  #slack = new Float32Array(0);
+  readonly #shifter = new ShiftEstimator();
+  readonly #shift: Shift = { dx: 0, dy: 0 };
+  readonly #lastShift: Shift = { dx: 0, dy: 0 };
+  #shiftSince: number | undefined;
+  #settledAt = 0;
+  /** The background as it was before this frame's update: what the structure test compares with. */
+  #ref = new Float32Array(0);
   #dev = new Float32Array(0);
   #still = new Float32Array(0);
   /** Cells a light switch could not explain: not counted, nor used to fit the light, until still. */
   #unsure = new Uint8Array(0);
   #changed = new Uint8Array(0);
   #rows = new Uint8Array(0);
+  #kept = new Uint8Array(0);
+  /** Changed cells whose change light explains (see structure.ts); meaningful where `#changed` is set. */
+  #lit = new Uint8Array(0);
+  /** Per cell, the smallest object that counts there (cells): the sensitivity's, or its zone's. */
+  #needs: Float32Array = new Float32Array(0);
   #mask: Uint8Array = new Uint8Array(0);
   #maskCells = 0;
   #changedInMask = 0;
@@ -125,6 +209,7 @@ export class MotionDetector {
       dev: (options.noiseSeconds ?? 6) * 1000,
     };
     this.#stillMs = (options.stillSeconds ?? 10) * 1000;
+    this.#fastMs = Math.max(0, (options.meanSeconds ?? FAST_MS / 1000) * 1000);
     this.#warmupFrames = Math.max(1, options.warmupFrames ?? 8);
   }
 
@@ -132,8 +217,17 @@ export class MotionDetector {
     return this.#params;
   }
 
+  /**
+   * Consecutive motion frames an alarm needs: the sensitivity's, less the one a track needs to be born
+   * before it can count (motion is reported from a track's second frame on).
+   */
+  get alarmFrames(): number {
+    return Math.max(1, this.#params.framesNeeded - 1);
+  }
+
   setSensitivity(sensitivity: number): void {
     this.#params = sensitivityParams(sensitivity);
+    if (this.#grid.width > 0) this.#updateMask();
   }
 
   setZones(zones: readonly MotionZone[]): void {
@@ -169,7 +263,8 @@ export class MotionDetector {
       this.#learn();
       return { motion: false, score: 0, brightness, learning: true };
     }
-    const fit = this.#light.fit(this.#cur, this.#bg, this.#unsure);
+    const shift = this.#align(ts);
+    const fit = this.#light.fit(this.#cur, this.#work, this.#unsure);
     this.#levelNoise(fit.noise);
     // Under a level of light change nothing can tell, nor does it matter: skip the weighing.
     const verdict = fit.shift < STEADY_LEVELS ? 'refused' : this.#weigh(fit);
@@ -177,21 +272,72 @@ export class MotionDetector {
       // Lights switched: carry the background over to the new light rather than replacing it with this
       // frame, which would leave a ghost wherever something was passing.
       this.#relight();
+      this.#settle(true);
+      this.#fast.set(this.#cur);
+      this.#tracker.reset();
       return { motion: false, score: 0, brightness, rebased: true };
     }
     const changed =
       verdict === 'refused'
         ? this.#compare(0, 0, false, dt)
         : this.#compare(fit.slope, fit.offset, fit.shift > DRIFT_LEVELS, dt);
+    this.#settle(false);
     if (changed > REBASE_FRACTION * this.#cur.length) {
       // Most of the view changed in a way no light change explains (camera moved, IR-cut switched
       // unannounced): nothing to compare against any more.
+      this.#work = this.#bg;
+      this.#shiftSince = undefined;
       this.#bg.set(this.#cur);
+      this.#fast.set(this.#cur);
       this.#still.fill(0);
       this.#unsure.fill(0);
+      this.#tracker.reset();
       return { motion: false, score: 0, brightness, rebased: true };
     }
-    return this.#result(brightness);
+    const result = this.#result(brightness, ts);
+    if (shift.dx !== 0 || shift.dy !== 0) {
+      const { bin } = this.#grid;
+      result.shift = { x: (shift.dx * bin) / this.#width, y: (shift.dy * bin) / this.#height };
+    }
+    return result;
+  }
+
+  /**
+   * Estimates the whole picture's shift against the background and, when there is one, makes `#work`
+   * the background moved along (with `#slack` its doubt per cell); else `#work` is the background.
+   */
+  #align(ts: number): Shift {
+    const shift = this.#shifter.estimate(this.#cur, this.#bg, this.#grid, this.#shift);
+    if (shift.dx === 0 && shift.dy === 0) {
+      this.#work = this.#bg;
+      this.#shiftSince = undefined;
+      return shift;
+    }
+    shiftInto(this.#bg, this.#grid, shift, this.#aligned, this.#slack);
+    this.#work = this.#aligned;
+    const last = this.#lastShift;
+    if (this.#shiftSince === undefined || last.dx !== shift.dx || last.dy !== shift.dy) {
+      this.#shiftSince = ts;
+      last.dx = shift.dx;
+      last.dy = shift.dy;
+    }
+    this.#settledAt = ts;
+    return shift;
+  }
+
+  /**
+   * The moved background becomes the background once the shift has held for SETTLE_MS (the camera
+   * settled a pixel off), or at once when `now` (the lights switched on the moved one). A shake that
+   * comes and goes leaves the background where it was: it learns nothing while the picture is moved.
+   */
+  #settle(now: boolean): void {
+    if (this.#work === this.#bg) return;
+    const since = this.#shiftSince;
+    if (!now && (since === undefined || this.#settledAt - since < SETTLE_MS)) return;
+    this.#bg.set(this.#aligned);
+    this.#work = this.#bg;
+    this.#shiftSince = undefined;
+    this.#fast.set(this.#cur);
   }
 
   #resize(width: number, height: number): void {
@@ -202,11 +348,19 @@ export class MotionDetector {
     this.#cur = new Float32Array(n);
     this.#prev = new Float32Array(n);
     this.#bg = new Float32Array(n);
+    this.#ref = new Float32Array(n);
+    this.#fast = new Float32Array(n);
+    this.#fastDev = new Float32Array(n);
+    this.#work = this.#bg;
+    this.#aligned = new Float32Array(n);
+    this.#slack = new Float32Array(n);
     this.#dev = new Float32Array(n);
     this.#still = new Float32Array(n);
     this.#unsure = new Uint8Array(n);
     this.#changed = new Uint8Array(n);
     this.#rows = new Uint8Array(n);
+    this.#kept = new Uint8Array(n);
+    this.#lit = new Uint8Array(n);
     this.#updateMask();
     this.#learnt = 0;
     this.#lastTs = undefined;
@@ -215,6 +369,9 @@ export class MotionDetector {
   #updateMask(): void {
     this.#mask = zoneMask(this.#zones, this.#grid.width, this.#grid.height);
     this.#maskCells = maskArea(this.#mask);
+    const { width: gw, height: gh } = this.#grid;
+    const fallback = Math.max(MIN_CELLS, this.#params.minArea * gw * gh);
+    this.#needs = zoneNeeds(this.#zones, gw, gh, fallback, MIN_CELLS);
   }
 
   #step(ts: number): number {
@@ -231,16 +388,25 @@ export class MotionDetector {
     const bg = this.#bg;
     const dev = this.#dev;
     if (this.#learnt === 0) {
+      this.#tracker.reset();
       bg.set(cur);
       dev.fill(NOISE_START);
+      this.#fast.set(cur);
+      this.#fastDev.fill(NOISE_START * FAST_SHARE);
       this.#still.fill(0);
       this.#unsure.fill(0);
     } else {
       const a = Math.max(1 / (this.#learnt + 1), this.#learnt >= this.#warmupFrames ? LEARN_ALPHA : 0);
+      const fast = this.#fast;
+      const fdev = this.#fastDev;
       for (let i = 0; i < cur.length; i += 1) {
-        const d = (cur[i] as number) - (bg[i] as number);
+        const c = cur[i] as number;
+        const d = c - (bg[i] as number);
         dev[i] = (dev[i] as number) + a * (Math.abs(d) - (dev[i] as number));
         bg[i] = (bg[i] as number) + a * d;
+        const f = (fast[i] as number) + FAST_LEARN * (c - (fast[i] as number));
+        fast[i] = f;
+        fdev[i] = (fdev[i] as number) + a * (Math.abs(f - (bg[i] as number)) - (fdev[i] as number));
       }
     }
     this.#learnt += 1;
@@ -254,7 +420,7 @@ export class MotionDetector {
   #weigh(fit: LightFit): Verdict {
     const { slope, offset } = fit;
     const cur = this.#cur;
-    const bg = this.#bg;
+    const bg = this.#work;
     const dev = this.#dev;
     const floor = this.#floorByLevel;
     const unsure = this.#unsure;
@@ -291,7 +457,7 @@ export class MotionDetector {
    */
   #relight(): void {
     const cur = this.#cur;
-    const bg = this.#bg;
+    const bg = this.#work;
     const dev = this.#dev;
     const unsure = this.#unsure;
     const still = this.#still;
@@ -322,7 +488,7 @@ export class MotionDetector {
     const floor = this.#floorByLevel;
     const cur = this.#cur;
     const prev = this.#prev;
-    const bg = this.#bg;
+    const bg = this.#work;
     const dev = this.#dev;
     const still = this.#still;
     const unsure = this.#unsure;
@@ -333,6 +499,17 @@ export class MotionDetector {
     const aBg = 1 - Math.exp(-dt / this.#tau.bg);
     const aFg = 1 - Math.exp(-dt / this.#tau.fg);
     const aDev = 1 - Math.exp(-dt / this.#tau.dev);
+    const ref = this.#ref;
+    ref.set(bg);
+    const lit = this.#lit;
+    const shaken = this.#work !== this.#bg;
+    const fast = this.#fast;
+    const fdev = this.#fastDev;
+    const useFast = this.#fastMs > 0;
+    const averaged = useFast && steady && !shaken;
+    const aFast = useFast ? 1 - Math.exp(-dt / this.#fastMs) : 1;
+    const slack = this.#slack;
+    const { width: gw, height: gh } = this.#grid;
     let count = 0;
     let inMask = 0;
     for (let i = 0; i < cur.length; i += 1) {
@@ -362,15 +539,47 @@ export class MotionDetector {
         }
         continue;
       }
-      const d = steady ? (c > b ? c - b : b - c) : litDiff(b, c, slope, offset);
+      let d = steady ? (c > b ? c - b : b - c) : litDiff(b, c, slope, offset);
+      if (shaken) {
+        // The background was moved by a whole-picture shift known to a pixel: allow its doubt.
+        const doubt = slack[i] as number;
+        d = d > doubt ? d - doubt : 0;
+      }
       const base = absorb ? litBackground(b, c, slope, offset) : b;
-      if (d <= limit) {
+      // The cell's recent mean, against its own noise: in heavy noise (night) an object too faint for
+      // one frame shows after two or three, where raising the threshold would hide it.
+      const f = (fast[i] as number) + aFast * (c - (fast[i] as number));
+      fast[i] = f;
+      const df = f > b ? f - b : b - f;
+      const fnoise = fdev[i] as number;
+      // Where something has just left (an object, a beam), the mean still remembers it while the frame
+      // has moved back: the frame must be at least about as far out as the mean.
+      const now = c - b;
+      const slow =
+        averaged &&
+        noise >= NOISY &&
+        df > k * Math.max(fnoise, least * FAST_SHARE) &&
+        now * (f - b) > 0 &&
+        (now > 0 ? now : -now) >= SLOW_AGREE * df;
+      if (d <= limit && !slow) {
         changed[i] = 0;
         still[i] = 0;
         bg[i] = base + aBg * (c - base);
         dev[i] = noise + aDev * (d - noise);
+        fdev[i] = fnoise + aDev * (df - fnoise);
         continue;
       }
+      // Brighter or darker but the same scene (a shadow, a headlight, a lamp)? Decided per blob.
+      // A change only the running mean shows is judged on it: half the noise, twice the power in the
+      // dark. Not one the frame shows: a mean is the blend of a few lights, and a background that took in
+      // part of a passing beam no longer matches it cell for cell.
+      lit[i] = (
+        d <= limit
+          ? lightOnly(fast, ref, i, gw, gh, Math.max(fnoise, least * FAST_SHARE, NOISE_FLOOR), RESIDUAL_MEAN)
+          : lightOnly(cur, ref, i, gw, gh, Math.max(noise, least))
+      )
+        ? 1
+        : 0;
       count += 1;
       const c0 = prev[i] as number;
       const held = (c > c0 ? c - c0 : c0 - c) <= limit ? (still[i] as number) + dt : 0;
@@ -403,23 +612,61 @@ export class MotionDetector {
     }
   }
 
-  #result(brightness: number): FrameResult {
-    if (this.#changedInMask === 0) return { motion: false, score: 0, brightness };
+  #result(brightness: number, ts: number): FrameResult {
     const grid = this.#grid;
-    const blobs = majority(this.#changed, this.#mask, grid, this.#rows, this.#blobs);
+    if (this.#changedInMask === 0) {
+      this.#tracker.update([], ts, grid.width, grid.height);
+      return { motion: false, score: 0, brightness };
+    }
+    const blobs = majority(this.#changed, this.#mask, grid, this.#rows, this.#blobs, this.#kept);
+    const found = blobs.count > 0 ? this.#finder.find(this.#kept, grid, this.#needs, this.#lit) : [];
+    // A blob light explains nearly throughout is a shadow or a beam, not a thing: a flat object on a
+    // flat wall still shows by its outline, a shadow's soft edges do not.
+    for (let k = found.length - 1; k >= 0; k -= 1) {
+      const b = found[k] as Blob;
+      const outline = 2 * (b.x1 - b.x0 + b.y1 - b.y0 + 2);
+      if (b.solid < Math.max(SOLID_CELLS, SOLID_SHARE * b.area, OUTLINE_SHARE * outline)) found.splice(k, 1);
+    }
+    const motion = this.#tracker.update(found, ts, grid.width, grid.height);
     const score = this.#maskCells > 0 ? blobs.count / this.#maskCells : 0;
-    const minCells = Math.max(MIN_CELLS, this.#params.minArea * grid.width * grid.height);
-    const result: FrameResult = { motion: blobs.count >= minCells, score, brightness };
-    if (blobs.count > 0) {
-      const sx = grid.bin / this.#width;
-      const sy = grid.bin / this.#height;
-      result.box = {
-        x: blobs.x0 * sx,
-        y: blobs.y0 * sy,
-        w: (blobs.x1 - blobs.x0 + 1) * sx,
-        h: (blobs.y1 - blobs.y0 + 1) * sy,
-      };
+    const result: FrameResult = { motion, score, brightness };
+    if (motion) {
+      const tracks = this.#tracker.tracks.filter((t) => t.counted).sort((a, b) => b.area - a.area);
+      result.tracks = tracks.map((t) => this.#view(t));
+      let x0 = grid.width;
+      let y0 = grid.height;
+      let x1 = -1;
+      let y1 = -1;
+      for (const t of tracks) {
+        x0 = Math.min(x0, t.x0);
+        y0 = Math.min(y0, t.y0);
+        x1 = Math.max(x1, t.x1);
+        y1 = Math.max(y1, t.y1);
+      }
+      result.box = this.#box(x0, y0, x1, y1);
+    } else if (blobs.count > 0) {
+      result.box = this.#box(blobs.x0, blobs.y0, blobs.x1, blobs.y1);
     }
     return result;
+  }
+
+  /** Inclusive cell bounds to a normalized box. */
+  #box(x0: number, y0: number, x1: number, y1: number): Box {
+    const sx = this.#grid.bin / this.#width;
+    const sy = this.#grid.bin / this.#height;
+    return { x: x0 * sx, y: y0 * sy, w: (x1 - x0 + 1) * sx, h: (y1 - y0 + 1) * sy };
+  }
+
+  #view(t: Track): TrackView {
+    const sx = this.#grid.bin / this.#width;
+    const sy = this.#grid.bin / this.#height;
+    return {
+      id: t.id,
+      since: t.since,
+      box: this.#box(t.x0, t.y0, t.x1, t.y1),
+      entry: this.#tracker.entry(t),
+      heading: heading(t),
+      velocity: { x: t.vx * 1000 * sx, y: t.vy * 1000 * sy },
+    };
   }
 }

@@ -68,7 +68,7 @@ export interface Blobs {
 /**
  * Keeps a changed cell where at least 5 of its 9 neighbourhood cells changed (itself included): removes
  * salt-and-pepper noise and fills pinholes in objects. `rows` is scratch of the same size. Counts and
- * bounds what survives inside `mask`.
+ * bounds what survives inside `mask`, and marks it in `kept` (1, else 0) when given.
  */
 export function majority(
   changed: Uint8Array,
@@ -76,6 +76,7 @@ export function majority(
   grid: Grid,
   rows: Uint8Array,
   out: Blobs,
+  kept?: Uint8Array,
 ): Blobs {
   const { width: gw, height: gh } = grid;
   // Horizontal 3-sums, then vertical sums of those: neighbourhood counts in two passes.
@@ -103,7 +104,11 @@ export function majority(
       let votes = rows[o + x] as number;
       if (up >= 0) votes += rows[up + x] as number;
       if (down >= 0) votes += rows[down + x] as number;
-      if (votes < 5 || mask[o + x] === 0) continue;
+      if (votes < 5 || mask[o + x] === 0) {
+        if (kept) kept[o + x] = 0;
+        continue;
+      }
+      if (kept) kept[o + x] = 1;
       count += 1;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;

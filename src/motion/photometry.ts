@@ -205,12 +205,14 @@ export function litDiff(
 
 /**
  * The background under the new light. A cell that moved only part of the way (partly clipped, or off the
- * gain/offset line) keeps what it shows, so it is not left looking changed.
+ * gain/offset line) keeps what it shows, so it is not left looking changed; one that did not move at all
+ * stays where it was. The fit is global: a local light (a cloud's shadow over one side) bends it, and a
+ * cell it does not apply to must not be pushed along with it, or it would be left looking changed.
  */
 export function litBackground(b: number, c: number, slope: number, offset: number): number {
   let p = b + slope * b + offset;
   p = p < 0 ? 0 : Math.min(p, 255);
   const lo = Math.min(p, b);
   const hi = Math.max(p, b);
-  return c >= lo && c <= hi ? c : p;
+  return c < lo ? lo : Math.min(c, hi);
 }

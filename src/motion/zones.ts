@@ -9,6 +9,11 @@ export interface MotionZone {
   /** Absent means `include`, the setting's default. */
   readonly kind?: 'include' | 'exclude';
   readonly points: readonly Point[];
+  /**
+   * Include zones: the smallest moving object that counts here, as a share of the whole frame's area
+   * (0.002 is 0.2 %, about 115 pixels at 320x180). Absent: what the sensitivity says.
+   */
+  readonly minObjectArea?: number;
 }
 
 const CACHE_SIZE = 8;
@@ -43,6 +48,35 @@ export function maskArea(mask: Uint8Array): number {
   let n = 0;
   for (let i = 0; i < mask.length; i += 1) n += mask[i] ?? 0;
   return n;
+}
+
+/**
+ * Per cell, the smallest object (in cells) that counts there: `fallback` everywhere, and inside an include
+ * zone with `minObjectArea` that zone's own figure (the smallest where zones overlap), never below `least`.
+ */
+export function zoneNeeds(
+  zones: readonly MotionZone[],
+  width: number,
+  height: number,
+  fallback: number,
+  least: number,
+): Float32Array {
+  const needs = new Float32Array(width * height).fill(Number.POSITIVE_INFINITY);
+  const inside = new Uint8Array(width * height);
+  const crossings = new Float64Array(32 + 1);
+  for (const zone of zones) {
+    if ((zone.kind ?? 'include') !== 'include' || zone.minObjectArea === undefined) continue;
+    inside.fill(0);
+    fill(inside, zone.points, width, height, 1, crossings);
+    const cells = Math.max(least, zone.minObjectArea * width * height);
+    for (let i = 0; i < needs.length; i += 1) {
+      if (inside[i] === 1 && cells < (needs[i] as number)) needs[i] = cells;
+    }
+  }
+  for (let i = 0; i < needs.length; i += 1) {
+    if (needs[i] === Number.POSITIVE_INFINITY) needs[i] = fallback;
+  }
+  return needs;
 }
 
 function rasterize(zones: readonly MotionZone[], width: number, height: number): Uint8Array {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AgentError } from '../core/errors.js';
+import type { Module } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { FACTORY_DIR } from '../storage/erase.js';
 import type { OtaConfig } from './config.js';
@@ -66,5 +68,51 @@ async function kernelBootId(): Promise<string> {
     return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
   } catch {
     return randomUUID();
+  }
+}
+
+/**
+ * The running firmware as a module. Booting is I/O (and with the A/B directory installer the
+ * bootloader's step), so it happens in `start()`, first of all; everything that reports a version
+ * reads it from here afterwards.
+ */
+export class FirmwareBoot implements Module, RunningFirmware {
+  readonly name = 'firmware';
+  readonly #options: Parameters<typeof bootFirmware>[0];
+  #running: RunningFirmware | undefined;
+
+  constructor(options: Parameters<typeof bootFirmware>[0]) {
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    this.#running = await bootFirmware(this.#options);
+  }
+
+  async stop(): Promise<void> {}
+
+  get version(): string {
+    return this.#booted().version;
+  }
+
+  get versionCode(): number {
+    return this.#booted().versionCode;
+  }
+
+  get slot(): string | undefined {
+    return this.#booted().slot;
+  }
+
+  get fellBack(): RunningFirmware['fellBack'] {
+    return this.#booted().fellBack;
+  }
+
+  get bootId(): string {
+    return this.#booted().bootId;
+  }
+
+  #booted(): RunningFirmware {
+    if (!this.#running) throw new AgentError('internal', 'the firmware has not booted yet');
+    return this.#running;
   }
 }

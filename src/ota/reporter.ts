@@ -2,6 +2,7 @@ import type { EventPublisher } from '../cloud/events.js';
 import type { CloudLink } from '../cloud/link.js';
 import type { Topics } from '../cloud/topics.js';
 import type { Logger } from '../core/logger.js';
+import { SerialQueue } from '../core/serial-queue.js';
 
 export type JobStatus = 'IN_PROGRESS' | 'SUCCEEDED' | 'FAILED' | 'REJECTED';
 
@@ -20,8 +21,7 @@ export class JobReporter {
   readonly #topics: Topics;
   readonly #events: EventPublisher;
   readonly #log: Logger;
-  #chain: Promise<unknown> = Promise.resolve();
-  #eventChain: Promise<unknown> = Promise.resolve();
+  readonly #queue: SerialQueue;
   #latestProgress: { jobId: string; update: JobUpdate } | undefined;
 
   constructor(deps: { link: CloudLink; topics: Topics; events: EventPublisher; log: Logger }) {
@@ -29,13 +29,16 @@ export class JobReporter {
     this.#topics = deps.topics;
     this.#events = deps.events;
     this.#log = deps.log;
+    this.#queue = new SerialQueue({
+      onError: (err) => this.#log.warn({ err }, 'job update not sent'),
+    });
   }
 
   progress(jobId: string, update: JobUpdate): void {
     const queued = this.#latestProgress !== undefined;
     this.#latestProgress = { jobId, update };
     if (queued) return;
-    void this.#enqueue(async () => {
+    this.#queue.push(async () => {
       const latest = this.#latestProgress;
       this.#latestProgress = undefined;
       if (latest && this.#link.connected) await this.#publish(latest.jobId, latest.update);
@@ -44,7 +47,7 @@ export class JobReporter {
 
   /** Resolves true once the broker acknowledged it; false when offline or the publish failed. */
   send(jobId: string, update: JobUpdate): Promise<boolean> {
-    return this.#enqueue(() =>
+    return this.#queue.run(() =>
       this.#link.connected ? this.#publish(jobId, update) : Promise.resolve(false),
     );
   }
@@ -59,18 +62,12 @@ export class JobReporter {
   async idle(ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all([this.#chain.catch(() => undefined), this.#eventChain]),
+      this.#queue.idle(),
       new Promise((resolve) => {
         timer = setTimeout(resolve, ms);
       }),
     ]);
     clearTimeout(timer);
-  }
-
-  #enqueue<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.#chain.then(task, task);
-    this.#chain = next.catch(() => undefined);
-    return next;
   }
 
   async #publish(jobId: string, update: JobUpdate): Promise<boolean> {

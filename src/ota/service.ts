@@ -7,6 +7,7 @@ import type { EventBus } from '../core/bus.js';
 import { errorMessage } from '../core/errors.js';
 import type { Module } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
+import { SerialQueue } from '../core/serial-queue.js';
 import { acceptDocument } from './accept.js';
 import type { OtaConfig } from './config.js';
 import { type JobDocument, parseDocument, parseNotice, safeUrl } from './document.js';
@@ -53,8 +54,10 @@ export class OtaService implements Module {
   #state: OtaState = { schemaVersion: 1, floorVersionCode: 0 };
   #keys: Map<string, KeyObject> = new Map();
   #abort = new AbortController();
-  #task: Promise<void> = Promise.resolve();
-  #intake: Promise<void> = Promise.resolve();
+  /** Job work (resume, run, clean-up), one at a time; a failed task is logged and the next still runs. */
+  readonly #task: SerialQueue;
+  /** Notifications, one at a time and in order, apart from the long-running job work above. */
+  readonly #intake: SerialQueue;
   #started = false;
 
   constructor(deps: OtaServiceDeps) {
@@ -62,6 +65,14 @@ export class OtaService implements Module {
     this.#log = deps.log.child({ module: 'ota' });
     this.#file = otaStateFile(deps.paths.stateFile, this.#log);
     this.#images = new ImageFiles(deps.paths.downloadDir, deps.config);
+    this.#task = new SerialQueue({
+      onError: (err) => this.#log.error({ err }, 'firmware job task failed'),
+    });
+    this.#intake = new SerialQueue({
+      // Notifications are rare; a flood past this is dropped rather than buffered.
+      maxPending: 32,
+      onError: (err) => this.#log.error({ err }, 'firmware job notification not handled'),
+    });
     deps.link.route(deps.topics.jobsNotify, (message) => this.#enqueueNotice(message));
   }
 
@@ -90,22 +101,29 @@ export class OtaService implements Module {
     this.#started = false;
     this.#abort.abort();
     this.#d.bus.removeListeners(this);
-    await this.#intake;
-    await this.#task;
+    await this.#intake.idle();
+    await this.#task.idle();
     await this.#d.reporter.idle(2000);
+  }
+
+  /**
+   * The version the cloud's last firmware job offers, while it runs or once it succeeded; undefined
+   * when no job is known (Home Assistant's update entity shows it as the latest version).
+   */
+  get offeredVersion(): string | undefined {
+    const fromJob = (this.#state.job?.document as { version?: unknown } | undefined)?.version;
+    if (typeof fromJob === 'string') return fromJob;
+    const last = this.#state.last;
+    const fromLast = last?.status === 'SUCCEEDED' ? last.statusDetails.version : undefined;
+    return typeof fromLast === 'string' ? fromLast : undefined;
   }
 
   get floorVersionCode(): number {
     return Math.max(this.#state.floorVersionCode, this.#d.config.minVersionCode);
   }
 
-  #enqueueNotice(message: IncomingMessage): Promise<void> {
-    this.#intake = this.#intake
-      .then(() => this.#onNotice(message))
-      .catch((err: unknown) => {
-        this.#log.error({ err }, 'firmware job notification not handled');
-      });
-    return this.#intake;
+  #enqueueNotice(message: IncomingMessage): void {
+    this.#intake.push(() => this.#onNotice(message));
   }
 
   async #onNotice(message: IncomingMessage): Promise<void> {
@@ -172,9 +190,7 @@ export class OtaService implements Module {
   }
 
   #launch(task: () => Promise<void>): void {
-    this.#task = this.#task
-      .then(task)
-      .catch((err: unknown) => this.#log.error({ err }, 'firmware job task failed'));
+    this.#task.push(task);
   }
 
   async #resume(job: JobRecord): Promise<void> {

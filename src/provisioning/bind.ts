@@ -2,10 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { AgentEvents } from '../app/events.js';
 import { waitConnected } from '../cloud/connected.js';
 import type { CloudLink, IncomingMessage } from '../cloud/link.js';
+import { parseJsonObject } from '../cloud/payload.js';
 import type { Topics } from '../cloud/topics.js';
 import type { EventBus } from '../core/bus.js';
 import type { Logger } from '../core/logger.js';
 import type { BindOutcome, BindRequest } from './softap/types.js';
+
+/** A bind answer is a few dozen bytes; anything larger is not one. */
+const MAX_REPLY_BYTES = 4096;
 
 export interface Binder {
   bind(request: BindRequest): Promise<BindOutcome>;
@@ -84,15 +88,15 @@ export class CloudBinder implements Binder {
       this.#log.debug('reply without a matching request ignored');
       return;
     }
-    let body: unknown;
+    let reply: Record<string, unknown>;
     try {
-      body = JSON.parse(message.payload.toString());
+      reply = parseJsonObject(message.payload, MAX_REPLY_BYTES);
     } catch {
-      this.#log.warn('bind reply is not JSON; treated as no answer');
+      this.#log.warn('bind reply is not a JSON object; treated as no answer');
       return;
     }
-    const reply = body as { ok?: unknown; error?: { code?: unknown } };
-    const code = reply.error?.code;
+    const error = reply.error;
+    const code = error !== null && typeof error === 'object' ? (error as { code?: unknown }).code : undefined;
     if (reply.ok === true) pending.resolve('bound');
     else pending.resolve({ failed: code === 'token_rejected' ? 'token_rejected' : 'cloud_unreachable' });
   }

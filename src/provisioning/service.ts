@@ -17,6 +17,8 @@ import type { WifiBackend } from './wifi/types.js';
 export interface SoftApMode {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The owner pressed the button while the AP was up: lift every wrong-proof lockout. */
+  clearLockouts?(): void;
 }
 
 export interface ProvisioningDeps {
@@ -28,12 +30,16 @@ export interface ProvisioningDeps {
   raise: (data: Record<string, unknown>) => Promise<unknown>;
   /** Registers the Wi-Fi password and bind token so no log line can carry them. */
   secrets: { add(value: string): void };
+  /** True when the secret store was found damaged at start (its credentials are gone). */
+  credentialsLost?: () => boolean;
   led?: { set(pattern: LedPattern): void };
   voice?: { say(prompt: PromptName): Promise<void> };
   /** Built lazily: it needs `join` and `bindFromApp` of this service. */
   softap?: (service: ProvisioningService) => SoftApMode;
   /** Called when the network or the binding changed, for the `info` document. */
   onInfoChanged?: () => void;
+  /** After every persisted change of the setup state. */
+  onStateChanged?: (state: ProvisioningStateName) => void;
   log: Logger;
 }
 
@@ -81,7 +87,13 @@ export class ProvisioningService implements Module {
 
   async start(): Promise<void> {
     this.#stopped = false;
-    const saved = await this.#file.load();
+    let saved = await this.#file.load();
+    if (saved.state !== 'unprovisioned' && this.#deps.credentialsLost?.()) {
+      // Without its credentials the camera cannot reach its owner; waiting for a setup lets them recover it.
+      this.#log.error({ was: saved.state }, 'credentials lost with the secret store; back to setup');
+      saved = { schemaVersion: 1, state: 'unprovisioned', bound: false, updatedAt: Date.now() };
+      await this.#file.save(saved);
+    }
     this.#record = saved;
     // Asking nmcli or wpa_cli takes a process start: not on the way to online.
     void this.#readLink().then(() => this.#deps.onInfoChanged?.());
@@ -117,8 +129,16 @@ export class ProvisioningService implements Module {
     this.#run(() => this.#fromQr(text));
   }
 
-  /** Short press of the reset button, or the console: the app can set the camera up over its AP. */
+  /**
+   * Short press of the reset button (or the simulated one in the console): the app can set the camera
+   * up over its AP. The press is the owner at the camera, so it also clears the AP's lockouts.
+   */
   async startSoftAp(): Promise<void> {
+    if (!this.#busy && !this.#stopped) this.#softap?.clearLockouts?.();
+    await this.#openSoftAp();
+  }
+
+  async #openSoftAp(): Promise<void> {
     if (this.#busy || this.#stopped) return;
     const make = this.#deps.softap;
     if (!make) {
@@ -280,7 +300,7 @@ export class ProvisioningService implements Module {
   async #wait(): Promise<void> {
     const { qr, softap } = this.#deps.config;
     if (qr.enabled) void loadDecoder();
-    if (this.#deps.softap && (softap.whileWaiting || !qr.enabled)) await this.startSoftAp();
+    if (this.#deps.softap && (softap.whileWaiting || !qr.enabled)) await this.#openSoftAp();
     else await this.#set({ state: 'scanning' }, 'waiting', 'waiting');
   }
 
@@ -293,6 +313,7 @@ export class ProvisioningService implements Module {
     await this.#file.save(next);
     this.#log.info({ state: next.state, reason: next.reason, via: next.via, led }, 'provisioning state');
     this.#deps.led?.set(led);
+    this.#deps.onStateChanged?.(next.state);
     if (prompt) void this.#deps.voice?.say(prompt);
     const { state, reason, via, ssid, bound } = next;
     await this.#deps

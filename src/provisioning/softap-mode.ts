@@ -65,6 +65,9 @@ export function softApModeFactory(deps: SoftApModeDeps): (service: ProvisioningS
         }
         deps.onListening?.(server.url);
       },
+      clearLockouts() {
+        server?.clearLockouts();
+      },
       async stop() {
         await server?.stop();
         await accessPoint?.stop();

@@ -25,6 +25,8 @@ export interface ProvisioningWiring {
   events: EventPublisher;
   hardware: Hardware;
   secrets: { add(value: string): void };
+  /** The secret store was found damaged at start: whatever setup the camera had, its credentials are gone. */
+  credentialsLost: () => boolean;
   onSoftApListening?: ((url: string) => void) | undefined;
   log: Logger;
 }
@@ -47,9 +49,11 @@ export function createProvisioning(w: ProvisioningWiring): ProvisioningService |
     }),
     raise: (data) => w.events.raise('provisioning', data),
     secrets: w.secrets,
+    credentialsLost: w.credentialsLost,
     led: w.hardware.statusLed,
     voice: w.hardware.voice,
     onInfoChanged: () => w.bus.emit('info.changed', {}),
+    onStateChanged: (state) => w.bus.emit('provisioning.changed', { state }),
     softap: softApModeFactory({
       config: config.softap,
       identity: w.identity,

@@ -1,18 +1,17 @@
 /** H.264 over RTP, RFC 6184 packetization-mode=1 (non-interleaved): single NAL, STAP-A and FU-A. */
 
+import type { RtpPayload } from './packetized-frame.js';
+
+export type { RtpPayload } from './packetized-frame.js';
+
 const STAP_A = 24;
 const FU_A = 28;
-
-export interface RtpPayload {
-  /** Pieces to write one after another as the packet payload; large ones are views into the NAL units. */
-  payload: Buffer[];
-  marker: boolean;
-}
 
 /**
  * Packetizes one access unit. A NAL unit that fits `maxPayload` travels alone or, together with its small
  * neighbours (SPS, PPS, SEI), in a STAP-A; a larger one is cut into FU-A fragments. The marker bit is set on
- * the last packet, which RFC 6184 section 5.1 ties to the last NAL unit of the access unit.
+ * the last packet, which RFC 6184 section 5.1 ties to the last NAL unit of the access unit. A `Packetizer`
+ * (packetized-frame.ts).
  */
 export function packetizeH264(nalus: Buffer[], maxPayload: number): RtpPayload[] {
   // An FU-A needs two header bytes and at least one byte of the unit to make progress.

@@ -1,8 +1,12 @@
 /**
- * RTSP authentication: HTTP Digest (RFC 2617, MD5, with or without qop=auth) and optional Basic.
- * Nonces are stateless (a timestamp signed with a server secret), so nothing is stored per client.
+ * RTSP authentication: HTTP Digest (RFC 7616 / 2617, MD5, with or without qop=auth) and optional Basic.
+ * Nonces are random, issued into a small per-connection book (a nonce is only good on the connection
+ * that was challenged with it), expire when unused for a while, and with qop=auth each `nc` is accepted
+ * once and only in increasing order, so a captured header cannot be replayed.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { parseRtspUrl } from './message.js';
 
 export interface Credentials {
   username: string;
@@ -13,13 +17,17 @@ export type AuthResult = 'ok' | 'missing' | 'invalid' | 'stale';
 
 export interface DigestOptions {
   realm: string;
-  /** Signs nonces; random if absent (nonces then die with the process, which only costs a re-challenge). */
-  secret?: Buffer;
-  /** Default 5 minutes. */
+  /** A nonce unused this long is stale (the client retries with the fresh one). Default 60 s. */
   nonceTtlMs?: number;
   /** Default false: Basic sends the password in clear text. */
   allowBasic?: boolean;
   now?: () => number;
+}
+
+/** The request an Authorization header is checked against. */
+export interface AuthRequest {
+  method: string;
+  uri: string;
 }
 
 export interface DigestInput {
@@ -35,11 +43,9 @@ export interface DigestInput {
   cnonce?: string;
 }
 
-const DEFAULT_NONCE_TTL_MS = 5 * 60 * 1000;
-/** A nonce this far in the future came from a clock that has since been set back: stale, not forged. */
-const FUTURE_SKEW_MS = 60 * 1000;
-const TIMESTAMP_BYTES = 8;
-const MAC_BYTES = 32;
+const DEFAULT_NONCE_TTL_MS = 60 * 1000;
+/** Nonces kept per connection: a client uses one at a time; the oldest goes when a new one is issued. */
+const NONCES_PER_CONNECTION = 4;
 
 function md5(text: string): string {
   return createHash('md5').update(text, 'utf8').digest('hex');
@@ -108,9 +114,59 @@ function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(hashA, hashB);
 }
 
+interface NonceEntry {
+  issuedAt: number;
+  lastUsedAt: number;
+  /** The highest nc accepted with qop=auth; -1 before the first. Once used with qop, always with qop. */
+  nc: number;
+}
+
+/**
+ * The nonces issued on one connection. It dies with the connection, so its size is bounded by the
+ * connection cap times NONCES_PER_CONNECTION and nothing needs sweeping.
+ */
+export class NonceBook {
+  readonly #entries = new Map<string, NonceEntry>();
+  readonly #capacity: number;
+
+  /** `capacity`: nonces kept (the oldest goes first); a server-wide book (HTTP) keeps more. */
+  constructor(capacity = NONCES_PER_CONNECTION) {
+    this.#capacity = capacity;
+  }
+
+  issue(now: number): string {
+    const nonce = randomBytes(18).toString('base64url');
+    if (this.#entries.size >= this.#capacity) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+    this.#entries.set(nonce, { issuedAt: now, lastUsedAt: now, nc: -1 });
+    return nonce;
+  }
+
+  get(nonce: string): NonceEntry | undefined {
+    return this.#entries.get(nonce);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}
+
+/**
+ * Whether the `uri` of an Authorization header names the resource the request is for. Clients send the
+ * request URL itself, so the comparison is by path and query (the host part may be spelled differently,
+ * a trailing slash may come and go); a header computed for another stream or track does not match.
+ */
+export function sameResource(authUri: string, requestUri: string): boolean {
+  if (authUri === requestUri) return true;
+  const a = parseRtspUrl(authUri);
+  const b = parseRtspUrl(requestUri);
+  return a !== undefined && b !== undefined && a.path === b.path && a.query === b.query;
+}
+
 export class DigestAuthenticator {
   readonly realm: string;
-  readonly #secret: Buffer;
   readonly #ttlMs: number;
   readonly #allowBasic: boolean;
   readonly #now: () => number;
@@ -121,37 +177,45 @@ export class DigestAuthenticator {
       throw new TypeError('realm must not contain control characters');
     }
     this.realm = options.realm;
-    this.#secret = options.secret ?? randomBytes(32);
     this.#ttlMs = options.nonceTtlMs ?? DEFAULT_NONCE_TTL_MS;
     this.#allowBasic = options.allowBasic ?? false;
     this.#now = options.now ?? Date.now;
   }
 
-  /** WWW-Authenticate values for a 401, one header each, Digest first because clients take the first. */
-  challenge(stale = false): string[] {
-    const digest = `Digest realm=${quote(this.realm)}, nonce="${this.#nonce()}", algorithm=MD5`;
+  /**
+   * WWW-Authenticate values for a 401, one header each, Digest first because clients take the first.
+   * The nonce goes into `book`, the connection's own. qop="auth" lets clients that know it (ffmpeg)
+   * number their requests; those that do not (live555, GStreamer) answer in RFC 2069 style.
+   */
+  challenge(book: NonceBook, stale = false): string[] {
+    const nonce = book.issue(this.#now());
+    const digest = `Digest realm=${quote(this.realm)}, nonce="${nonce}", algorithm=MD5, qop="auth"`;
     const values = [stale ? `${digest}, stale=TRUE` : digest];
     if (this.#allowBasic) values.push(`Basic realm=${quote(this.realm)}`);
     return values;
   }
 
   /**
-   * Checks an Authorization header value for a request with `method`. The digest is computed over the
-   * header's own uri parameter, which is not compared with the request URI: clients disagree on which
-   * URL they put there (the presentation URL, the track URL, with or without a trailing slash).
+   * Checks an Authorization header value for `request`, against the nonces issued on this connection.
+   * The header's uri must name the request's resource (see sameResource).
    */
-  verify(method: string, authorization: string | undefined, credentials: Credentials): AuthResult {
+  verify(
+    request: AuthRequest,
+    authorization: string | undefined,
+    credentials: Credentials,
+    book: NonceBook,
+  ): AuthResult {
     const value = authorization?.trim() ?? '';
     if (value === '') return 'missing';
     const space = value.search(/\s/);
     const scheme = (space < 0 ? value : value.slice(0, space)).toLowerCase();
     const rest = space < 0 ? '' : value.slice(space + 1).trim();
-    if (scheme === 'digest') return this.#verifyDigest(method, rest, credentials);
+    if (scheme === 'digest') return this.#verifyDigest(request, rest, credentials, book);
     if (scheme === 'basic' && this.#allowBasic) return this.#verifyBasic(rest, credentials);
     return 'invalid';
   }
 
-  #verifyDigest(method: string, header: string, credentials: Credentials): AuthResult {
+  #verifyDigest(request: AuthRequest, header: string, credentials: Credentials, book: NonceBook): AuthResult {
     const params = parseAuthParams(header);
     const username = params.get('username');
     const realm = params.get('realm');
@@ -170,24 +234,37 @@ export class DigestAuthenticator {
     if (qop !== undefined && (qop !== 'auth' || !/^[0-9a-fA-F]{8}$/.test(nc ?? '') || !cnonce)) {
       return 'invalid';
     }
-    const age = this.#nonceAge(nonce);
-    if (age === undefined) return 'invalid';
+    // A header computed for another stream or track is not good for this one.
+    if (!sameResource(uri, request.uri)) return 'invalid';
+    const entry = book.get(nonce);
+    if (!entry) return 'invalid';
     const expected = digestResponse({
       username,
       realm,
       password: credentials.password,
-      method,
+      method: request.method,
       uri,
       nonce,
       ...(qop === undefined ? {} : { qop, nc, cnonce }),
     });
-    const digestOk =
-      response.length === expected.length &&
-      timingSafeEqual(Buffer.from(response, 'utf8'), Buffer.from(expected, 'utf8'));
+    // Compared as hashes: a response with multi-byte characters has another byte length than its
+    // string length, which timingSafeEqual on the raw bytes would throw on (found by the fuzz suite).
+    const digestOk = safeEqual(response, expected);
     const userOk = safeEqual(username, credentials.username);
     if (!digestOk || !userOk) return 'invalid';
-    // Stale only with a correct digest (RFC 2617 3.2.1), so the client retries without asking the user.
-    return age > this.#ttlMs || age < -FUTURE_SKEW_MS ? 'stale' : 'ok';
+    const now = this.#now();
+    // Stale only with a correct digest (RFC 7616 3.3), so the client retries without asking the user.
+    if (now - entry.lastUsedAt > this.#ttlMs) return 'stale';
+    if (qop === undefined) {
+      // RFC 2069 clients reuse a nonce as it is; one that was numbered may not drop its numbering.
+      if (entry.nc >= 0) return 'invalid';
+    } else {
+      const count = Number.parseInt(nc ?? '', 16);
+      if (!(count > entry.nc)) return 'invalid';
+      entry.nc = count;
+    }
+    entry.lastUsedAt = now;
+    return 'ok';
   }
 
   #verifyBasic(token: string, credentials: Credentials): AuthResult {
@@ -198,27 +275,5 @@ export class DigestAuthenticator {
     const userOk = safeEqual(decoded.slice(0, colon), credentials.username);
     const passwordOk = safeEqual(decoded.slice(colon + 1), credentials.password);
     return userOk && passwordOk ? 'ok' : 'invalid';
-  }
-
-  #mac(timestamp: Buffer): Buffer {
-    return createHmac('sha256', this.#secret).update(timestamp).digest();
-  }
-
-  #nonce(): string {
-    const timestamp = Buffer.alloc(TIMESTAMP_BYTES);
-    timestamp.writeDoubleBE(this.#now());
-    return Buffer.concat([timestamp, this.#mac(timestamp)]).toString('base64url');
-  }
-
-  /** Milliseconds since an authentic nonce was issued; undefined if this server did not issue it. */
-  #nonceAge(nonce: string): number | undefined {
-    const bytes = Buffer.from(nonce, 'base64url');
-    // Base64 decoding skips stray characters, so only the canonical spelling is accepted.
-    if (bytes.length !== TIMESTAMP_BYTES + MAC_BYTES || bytes.toString('base64url') !== nonce)
-      return undefined;
-    const timestamp = bytes.subarray(0, TIMESTAMP_BYTES);
-    if (!timingSafeEqual(bytes.subarray(TIMESTAMP_BYTES), this.#mac(timestamp))) return undefined;
-    const age = this.#now() - timestamp.readDoubleBE(0);
-    return Number.isFinite(age) ? age : undefined;
   }
 }

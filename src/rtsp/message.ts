@@ -429,8 +429,12 @@ export interface TransportSpec {
   unicast: boolean;
   /** A single channel n means [n, n + 1]. */
   interleaved?: [number, number];
-  /** A single port n means [n, n + 1]. */
+  /** A single port n means [n, n + 1]. Ports 1-65535, the second one the first plus one. */
   clientPort?: [number, number];
+  /** Where the client asks media to go (RFC 2326 12.39); honoured only when it names the client itself. */
+  destination?: string;
+  /** The address the client says it sends from; likewise. */
+  source?: string;
   /** Upper-cased, quotes removed. */
   mode?: string;
   /** The spec as received, trimmed. */
@@ -458,12 +462,27 @@ function unquote(value: string): string {
   return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
 }
 
-function parsePair(value: string | undefined, max: number): [number, number] | undefined {
+/**
+ * A channel or port pair `n` or `n-m`. Only a consecutive pair within [min, max] is accepted: RTP on the
+ * first, RTCP on the next (RFC 3550 11). Anything else (`1-0`, `0`, `5000-7000`) is refused here, at the
+ * parser, so that no timer or socket call later ever sees a value a client made up.
+ */
+function parsePair(value: string | undefined, min: number, max: number): [number, number] | undefined {
   const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(value ?? '');
   if (!match) return undefined;
   const first = Number(match[1]);
   const second = match[2] === undefined ? first + 1 : Number(match[2]);
-  return first <= max && second <= max ? [first, second] : undefined;
+  if (first < min || second > max || second !== first + 1) return undefined;
+  return [first, second];
+}
+
+/** A literal IPv4 or IPv6 address (no host names: the server resolves nothing a client names). */
+function parseAddress(value: string | undefined): string | undefined {
+  if (value === undefined || value.length > 45) return undefined;
+  if (/^\d{1,3}(?:\.\d{1,3}){3}$/.test(value) && value.split('.').every((part) => Number(part) <= 255)) {
+    return value;
+  }
+  return /^[0-9A-Fa-f:.]{2,45}$/.test(value) && value.includes(':') ? value.toLowerCase() : undefined;
 }
 
 function parseTransportSpec(raw: string): TransportSpec | undefined {
@@ -491,15 +510,24 @@ function parseTransportSpec(raw: string): TransportSpec | undefined {
         spec.unicast = false;
         break;
       case 'interleaved': {
-        const pair = parsePair(value, 255);
+        const pair = parsePair(value, 0, 255);
         if (!pair) return undefined;
         spec.interleaved = pair;
         break;
       }
       case 'client_port': {
-        const pair = parsePair(value, 65535);
+        const pair = parsePair(value, 1, 65535);
         if (!pair) return undefined;
         spec.clientPort = pair;
+        break;
+      }
+      case 'destination':
+      case 'source': {
+        // A bare `destination` means "the client itself" (RFC 2326 12.39); a named one must parse.
+        if (value === undefined) break;
+        const address = parseAddress(value);
+        if (!address) return undefined;
+        spec[name] = address;
         break;
       }
       case 'mode':
@@ -514,7 +542,8 @@ function parseTransportSpec(raw: string): TransportSpec | undefined {
 
 /**
  * Parses a Transport header (RFC 2326 12.39): the client's acceptable transports in order of preference.
- * Unknown parameters are ignored; a spec with an unknown shape or an out-of-range channel or port is skipped.
+ * Unknown parameters are ignored; a spec with an unknown shape, an out-of-range or non-consecutive
+ * channel or port pair, or a destination/source that is not a literal address is skipped.
  */
 export function parseTransport(header: string): TransportSpec[] {
   if (typeof header !== 'string') return [];

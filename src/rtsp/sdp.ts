@@ -1,4 +1,5 @@
 import type { AudioTrackInfo, VideoTrackInfo } from '../media/types.js';
+import { backchannelSdp } from './backchannel.js';
 
 export const VIDEO_PAYLOAD_TYPE = 96;
 export const AUDIO_PAYLOAD_TYPE = 97;
@@ -10,12 +11,16 @@ export interface SdpInput {
   name: string;
   video: VideoTrackInfo;
   audio: AudioTrackInfo | undefined;
+  /** The ONVIF back channel's track (trackID=2), for a client that requires it. */
+  backchannel?: boolean;
 }
 
-/** The DESCRIBE answer: H.264 (packetization-mode 1) as track 0 and AAC as track 1 (RFC 6184, 3640). */
+/**
+ * The DESCRIBE answer: H.264 (packetization-mode 1) or H.265 as track 0 and AAC as track 1
+ * (RFC 6184, 7798, 3640).
+ */
 export function buildSdp(input: SdpInput): string {
   const { video, audio } = input;
-  const sprop = `${video.sps.toString('base64')},${video.pps.toString('base64')}`;
   const lines = [
     'v=0',
     `o=- ${input.sessionId} 1 IN IP4 ${input.host}`,
@@ -25,8 +30,7 @@ export function buildSdp(input: SdpInput): string {
     'a=control:*',
     'a=range:npt=0-',
     `m=video 0 RTP/AVP ${VIDEO_PAYLOAD_TYPE}`,
-    `a=rtpmap:${VIDEO_PAYLOAD_TYPE} H264/90000`,
-    `a=fmtp:${VIDEO_PAYLOAD_TYPE} packetization-mode=1;profile-level-id=${video.profileLevelId};sprop-parameter-sets=${sprop}`,
+    ...videoFormat(video),
     `a=framesize:${VIDEO_PAYLOAD_TYPE} ${video.width}-${video.height}`,
     'a=control:trackID=0',
   ];
@@ -38,5 +42,23 @@ export function buildSdp(input: SdpInput): string {
       'a=control:trackID=1',
     );
   }
+  if (input.backchannel) lines.push(...backchannelSdp());
   return `${lines.join('\r\n')}\r\n`;
+}
+
+/** rtpmap and fmtp of the video track; parameter sets are whole NAL units in base64 (headers included). */
+function videoFormat(video: VideoTrackInfo): string[] {
+  const b64 = (nalu: Buffer) => nalu.toString('base64');
+  if (video.codec === 'h265') {
+    const ptl = `profile-space=${video.profileSpace};tier-flag=${video.tierFlag};profile-id=${video.profileId};level-id=${video.levelId}`;
+    return [
+      `a=rtpmap:${VIDEO_PAYLOAD_TYPE} H265/90000`,
+      `a=fmtp:${VIDEO_PAYLOAD_TYPE} ${ptl};sprop-vps=${b64(video.vps)};sprop-sps=${b64(video.sps)};sprop-pps=${b64(video.pps)}`,
+    ];
+  }
+  const sprop = `${b64(video.sps)},${b64(video.pps)}`;
+  return [
+    `a=rtpmap:${VIDEO_PAYLOAD_TYPE} H264/90000`,
+    `a=fmtp:${VIDEO_PAYLOAD_TYPE} packetization-mode=1;profile-level-id=${video.profileLevelId};sprop-parameter-sets=${sprop}`,
+  ];
 }

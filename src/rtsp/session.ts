@@ -1,18 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { CachedGop, StreamHub } from '../media/hub.js';
+import type { StreamHub } from '../media/hub.js';
 import type { AudioFrame, VideoAccessUnit } from '../media/types.js';
-import { AUDIO_PAYLOAD_TYPE, VIDEO_PAYLOAD_TYPE } from './sdp.js';
+import type { PacketSink } from './sinks.js';
+import type { StreamPackets } from './stream-packets.js';
 import { TrackSender } from './track-sender.js';
 
-/** Where one track's packets go: two interleaved channels on the RTSP connection, or UDP ports. */
-export interface PacketSink {
-  /** `rtcp` selects the second channel/port of the pair. */
-  send(packet: Buffer, rtcp: boolean): void;
-  /** Bytes queued and not yet written; undefined where the transport has no backpressure (UDP). */
-  backlog(): number | undefined;
-  /** Groups the packets of one frame into fewer writes. */
-  batch?(write: () => void): void;
-}
+export type { PacketSink } from './sinks.js';
 
 export interface TrackSetup {
   trackId: number;
@@ -34,13 +27,29 @@ export interface SessionEvents {
   onOverflow(): void;
   /** The client started skipping frames (logged; a slow link, not yet a dead one). */
   onSkip(backlog: number): void;
+  /** The client did not take the join burst in time: it goes on from the next keyframe. */
+  onBurstAbandoned(queuedBytes: number): void;
 }
 
 /**
- * One client's view of one stream. On PLAY it sends the cached group of pictures at once (so the
- * first picture needs no wait for a keyframe), then follows the live stream. A client that cannot
- * keep up skips ahead to the next keyframe; one that falls further behind is dropped, so a stalled
- * client never grows the daemon's memory.
+ * A UDP join burst plays the cached GOP at this many times real time: fast enough for a player that
+ * reads 20 frames before it shows the first (ffmpeg's stream probing) to start at once, slow enough
+ * that a client's socket buffer takes it without loss (UDP has no flow control to pace it).
+ */
+export const UDP_BURST_SPEED = 4;
+/** A TCP join burst keeps at most this much in the socket's buffer (and under half the skip threshold). */
+const TCP_BURST_WINDOW_BYTES = 256 * 1024;
+
+type MediaItem = VideoAccessUnit | AudioFrame;
+
+/**
+ * One client's view of one stream. On PLAY it sends the cached group of pictures first (so the first
+ * picture needs no wait for a keyframe), then follows the live stream. That join burst is paced, not
+ * dumped: over TCP as fast as the client reads (a window in the socket buffer), over UDP at
+ * UDP_BURST_SPEED times real time; live frames that arrive meanwhile queue behind it, so timestamps
+ * only ever increase. The burst is not backlog: the slow-client policy starts when it is over. A client
+ * that cannot keep up after that skips ahead to the next keyframe; one that falls further behind is
+ * dropped, so a stalled client never grows the daemon's memory.
  */
 export class RtspSession {
   readonly id = randomBytes(8).toString('hex');
@@ -51,13 +60,29 @@ export class RtspSession {
   #playing = false;
   #skipping = false;
   #skippingSince = 0;
+  readonly #packets: StreamPackets;
   readonly #policy: SlowClientPolicy;
   readonly #events: SessionEvents;
-  readonly #onVideo = (au: VideoAccessUnit) => this.#sendVideo(au);
-  readonly #onAudio = (frame: AudioFrame) => this.#sendAudio(frame);
+  readonly #onVideo = (au: VideoAccessUnit) => this.#onLive(au);
+  readonly #onAudio = (frame: AudioFrame) => this.#onLive(frame);
+  /** The join burst and the live frames behind it, sent from #burstAt on; empty once caught up. */
+  #catchingUp = false;
+  #burst: MediaItem[] = [];
+  #burstAt = 0;
+  #burstBytes = 0;
+  #burstStartedAt = 0;
+  #burstMediaStartMs = 0;
+  #cancelWait: (() => void) | undefined;
 
-  constructor(hub: StreamHub, transport: 'tcp' | 'udp', policy: SlowClientPolicy, events: SessionEvents) {
+  constructor(
+    hub: StreamHub,
+    packets: StreamPackets,
+    transport: 'tcp' | 'udp',
+    policy: SlowClientPolicy,
+    events: SessionEvents,
+  ) {
     this.hub = hub;
+    this.#packets = packets;
     this.transport = transport;
     this.#policy = policy;
     this.#events = events;
@@ -68,13 +93,8 @@ export class RtspSession {
   }
 
   setupTrack(trackId: number, sink: PacketSink, cname: string): TrackSetup {
-    const video = trackId === 0;
-    const clock = video ? 90000 : (this.hub.audio?.sampleRate ?? 8000);
-    const setup = {
-      trackId,
-      sender: new TrackSender(video ? VIDEO_PAYLOAD_TYPE : AUDIO_PAYLOAD_TYPE, clock, cname),
-      sink,
-    };
+    const clock = trackId === 0 ? 90000 : (this.hub.audio?.sampleRate ?? 8000);
+    const setup = { trackId, sender: new TrackSender(clock, cname), sink };
     this.tracks.set(trackId, setup);
     return setup;
   }
@@ -84,19 +104,27 @@ export class RtspSession {
    * and the function that starts media, to be called once the 200 reply is written, since a client
    * must not see RTP before the answer to its PLAY.
    */
-  play(): { rtpInfo: { trackId: number; seq: number; rtptime: number }[]; start: () => void } {
-    const gop = this.hub.cachedGop();
-    const rtpInfo = [...this.tracks.values()].map(({ trackId, sender }) => ({
-      trackId,
-      seq: sender.nextSequence,
-      rtptime: sender.rtpTime(firstPts(gop, trackId) ?? 0),
-    }));
+  play(): { rtpInfo: { trackId: number; seq: number; rtptime: number | undefined }[]; start: () => void } {
+    const burst = this.#joinBurst();
+    // The back channel (track 2) carries nothing from here: it has no RTP-Info.
+    const rtpInfo = [...this.tracks.values()]
+      .filter(({ trackId }) => trackId < 2)
+      .map(({ trackId, sender }) => {
+        const first = burst.find((item) => (item.kind === 'video') === (trackId === 0));
+        return { trackId, seq: sender.nextSequence, rtptime: first && sender.rtpTime(first.pts) };
+      });
     const start = () => {
       if (this.#playing) return;
       this.#playing = true;
-      this.#sendCached(gop);
+      this.#catchingUp = burst.length > 0;
+      this.#burst = burst;
+      this.#burstAt = 0;
+      this.#burstBytes = burst.reduce((sum, item) => sum + itemBytes(item), 0);
+      this.#burstStartedAt = Date.now();
+      this.#burstMediaStartMs = burst[0] ? this.#mediaMs(burst[0]) : 0;
       this.hub.on('video', this.#onVideo);
       this.hub.on('audio', this.#onAudio);
+      if (this.#catchingUp) this.#pump();
     };
     return { rtpInfo, start };
   }
@@ -105,6 +133,7 @@ export class RtspSession {
     this.#playing = false;
     this.hub.off('video', this.#onVideo);
     this.hub.off('audio', this.#onAudio);
+    this.#endBurst();
   }
 
   close(): void {
@@ -115,45 +144,136 @@ export class RtspSession {
   sendSenderReports(now: number): void {
     for (const { sender, sink } of this.tracks.values()) {
       const report = sender.senderReport(now);
-      if (report) sink.send(report, true);
+      if (report) sink.sendRtcp(report);
     }
   }
 
-  #sendCached(gop: CachedGop): void {
-    // Interleave by time so audio stays in step with the pictures it belongs to.
-    const audioClock = this.hub.audio?.sampleRate ?? 8000;
+  /**
+   * The cached GOP, audio and video in time order. Audio from before the keyframe is left out: a
+   * player that starts each track at its first packet and later aligns them by RTCP would otherwise
+   * move the audio back in time when the first sender report comes (non-monotonic timestamps).
+   */
+  #joinBurst(): MediaItem[] {
+    const gop = this.hub.cachedGop();
+    const first = gop.video[0];
+    if (!first) return [];
+    const startMs = this.#mediaMs(first);
+    const audio = this.tracks.has(1) ? gop.audio.filter((frame) => this.#mediaMs(frame) >= startMs) : [];
+    const items: MediaItem[] = [];
     let a = 0;
     for (const au of gop.video) {
-      while (a < gop.audio.length && ((gop.audio[a]?.pts ?? 0) * 90000) / audioClock <= au.pts) {
-        this.#sendAudio(gop.audio[a] as AudioFrame);
-        a += 1;
-      }
-      this.#sendVideo(au);
+      const at = this.#mediaMs(au);
+      while (a < audio.length && this.#mediaMs(audio[a] as AudioFrame) <= at)
+        items.push(audio[a++] as AudioFrame);
+      items.push(au);
     }
-    for (; a < gop.audio.length; a += 1) this.#sendAudio(gop.audio[a] as AudioFrame);
+    for (; a < audio.length; a += 1) items.push(audio[a] as AudioFrame);
+    return items;
   }
 
-  #sendVideo(au: VideoAccessUnit): void {
-    const track = this.tracks.get(0);
-    if (!track || !this.#admit(track.sink, au.keyframe)) return;
-    const packets = track.sender.video(au);
-    const write = () => {
-      for (const packet of packets) track.sink.send(packet, false);
-    };
-    if (track.sink.batch) track.sink.batch(write);
-    else write();
+  #mediaMs(item: MediaItem): number {
+    return item.kind === 'video' ? item.pts / 90 : (item.pts * 1000) / (this.hub.audio?.sampleRate ?? 8000);
   }
 
-  #sendAudio(frame: AudioFrame): void {
-    const track = this.tracks.get(1);
-    if (!track || this.#skipping) return;
-    for (const packet of track.sender.audio(frame)) track.sink.send(packet, false);
+  #onLive(item: MediaItem): void {
+    if (this.#catchingUp) {
+      this.#burst.push(item);
+      this.#burstBytes += itemBytes(item);
+      // A client that has not taken the burst by now is not reading: it goes on from the next keyframe
+      // under the slow-client policy, and what it was owed is let go (memory stays bounded).
+      const late = Date.now() - this.#burstStartedAt > this.#policy.dropAfterSkippingMs;
+      if (late || this.#burstBytes > this.#policy.dropAboveBytes) {
+        this.#events.onBurstAbandoned(this.#burstBytes);
+        this.#endBurst();
+        this.#skipping = true;
+        this.#skippingSince = Date.now();
+      }
+      return;
+    }
+    if (item.kind === 'video') {
+      const track = this.tracks.get(0);
+      if (track && this.#admit(track.sink, item.keyframe)) this.#send(item);
+    } else if (!this.#skipping) {
+      this.#send(item);
+    }
+  }
+
+  /** Sends the burst on as far as the pacing allows, then waits for the socket or the clock. */
+  #pump(): void {
+    this.#cancelWait = undefined;
+    const sink = this.tracks.values().next().value?.sink;
+    const tcp = this.transport === 'tcp' ? sink : undefined;
+    const window = Math.min(TCP_BURST_WINDOW_BYTES, this.#policy.skipAboveBytes / 2);
+    for (;;) {
+      const queued = tcp ? 0 : (sink?.queued?.() ?? 0);
+      if (queued > this.#policy.skipAboveBytes) {
+        // UDP on a saturated link: the rest of the burst would only pile up in the send queue.
+        this.#events.onBurstAbandoned(this.#burstBytes);
+        this.#endBurst();
+        this.#skipping = true;
+        this.#skippingSince = Date.now();
+        return;
+      }
+      if (tcp?.whenDrained && (tcp.backlog() ?? 0) >= window) {
+        // Over TCP the burst ends only below the window, so the policy starts from a short queue.
+        this.#cancelWait = tcp.whenDrained(() => this.#pump());
+        return;
+      }
+      const item = this.#burst[this.#burstAt];
+      if (!item) break;
+      if (!tcp) {
+        const due = this.#burstStartedAt + (this.#mediaMs(item) - this.#burstMediaStartMs) / UDP_BURST_SPEED;
+        const wait = due - Date.now();
+        if (wait > 1) {
+          const timer = setTimeout(() => this.#pump(), wait);
+          this.#cancelWait = () => clearTimeout(timer);
+          return;
+        }
+      }
+      this.#burstAt += 1;
+      this.#burstBytes -= itemBytes(item);
+      this.#send(item);
+    }
+    this.#endBurst();
+  }
+
+  #endBurst(): void {
+    this.#catchingUp = false;
+    this.#cancelWait?.();
+    this.#cancelWait = undefined;
+    this.#burst = [];
+    this.#burstAt = 0;
+    this.#burstBytes = 0;
+  }
+
+  #send(item: MediaItem): void {
+    const track = this.tracks.get(item.kind === 'video' ? 0 : 1);
+    if (!track) return;
+    const frame = item.kind === 'video' ? this.#packets.video(item) : this.#packets.audio(item);
+    const { sender, sink } = track;
+    const seq = sender.take(frame, item.pts, item.at);
+    sink.sendFrame(frame, seq, sender.rtpTime(item.pts), sender.ssrc);
   }
 
   #admit(sink: PacketSink, keyframe: boolean): boolean {
     const backlog = sink.backlog();
-    if (backlog === undefined) return true;
     const now = Date.now();
+    if (backlog === undefined) {
+      // UDP: the shared socket's queue grows only when the link is saturated. Above the skip limit every
+      // UDP session skips to a keyframe (the queue is no single client's, so none is dropped for it);
+      // an abandoned burst resumes at a keyframe too.
+      const queued = sink.queued?.() ?? 0;
+      if (queued > this.#policy.skipAboveBytes) {
+        if (!this.#skipping) {
+          this.#skippingSince = now;
+          this.#events.onSkip(queued);
+        }
+        this.#skipping = true;
+      } else if (this.#skipping && keyframe) {
+        this.#skipping = false;
+      }
+      return !this.#skipping;
+    }
     const stuck = this.#skipping && now - this.#skippingSince > this.#policy.dropAfterSkippingMs;
     if (backlog > this.#policy.dropAboveBytes || stuck) {
       this.pause();
@@ -173,6 +293,9 @@ export class RtspSession {
   }
 }
 
-function firstPts(gop: CachedGop, trackId: number): number | undefined {
-  return trackId === 0 ? gop.video[0]?.pts : gop.audio[0]?.pts;
+function itemBytes(item: MediaItem): number {
+  if (item.kind === 'audio') return item.data.length;
+  let bytes = 0;
+  for (const nalu of item.nalus) bytes += nalu.length;
+  return bytes;
 }

@@ -1,4 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns';
+import { isIPv4 } from 'node:net';
 
 export interface UdpPair {
   rtp: Socket;
@@ -22,13 +24,27 @@ function closeSocket(socket: Socket): Promise<void> {
 }
 
 /**
+ * Media goes only to the RTSP peer's own address, a literal: it is given back at once. dgram otherwise
+ * asks dns.lookup for every datagram, which answers a literal on the next tick, so each send would wait
+ * for a tick and hold its buffers until then.
+ */
+const literalLookup = ((
+  address: string,
+  _family: unknown,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+) => {
+  if (isIPv4(address)) callback(null, address, 4);
+  else lookup(address, 4, callback);
+}) as unknown as typeof lookup;
+
+/**
  * The server's RTP/RTCP socket pair, shared by all UDP sessions (RTP on an even port, RTCP on the next,
  * as RFC 3550 asks). Port 0 picks a free even pair.
  */
 export async function bindUdpPair(host: string, port: number, attempts = 20): Promise<UdpPair> {
   for (let attempt = 0; attempt < attempts; attempt += 1) {
-    const rtp = createSocket('udp4');
-    const rtcp = createSocket('udp4');
+    const rtp = createSocket({ type: 'udp4', lookup: literalLookup });
+    const rtcp = createSocket({ type: 'udp4', lookup: literalLookup });
     try {
       const rtpPort = await bind(rtp, port, host);
       if (rtpPort % 2 !== 0) throw new Error('odd port');

@@ -1,4 +1,7 @@
 import { type Static, Type as T, type TSchema } from '@sinclair/typebox';
+import { HomeAssistantSetting } from '../homeassistant/settings.js';
+import { OnvifSetting } from '../onvif/settings.js';
+import { RecordingSetting } from '../recording/settings.js';
 
 /**
  * The owner's settings, as the cloud sets them through desired state (contract section 3). Each
@@ -14,14 +17,23 @@ export const Zone = T.Object(
     /** `include` zones limit where motion counts; `exclude` zones are masked out. */
     kind: T.Union([T.Literal('include'), T.Literal('exclude')], { default: 'include' }),
     points: T.Array(Point, { minItems: 3, maxItems: 32 }),
+    /**
+     * Include zones: the smallest moving object that alarms here, as a share of the whole frame's area
+     * (0.002 = 0.2 %); absent, the sensitivity decides. Ignored on exclude zones.
+     */
+    minObjectArea: T.Optional(T.Number({ minimum: 0.0001, maximum: 0.5 })),
   },
   Strict,
 );
 
+/**
+ * One encoder profile. The bounds are what every ffmpeg encoder takes: H.264 in 4:2:0 needs even
+ * sizes (libx264 refuses odd ones, and ffmpeg would restart on them forever), up to 4K at 60 fps.
+ */
 export const StreamProfile = T.Object(
   {
-    width: T.Integer({ minimum: 160, maximum: 3840 }),
-    height: T.Integer({ minimum: 90, maximum: 2160 }),
+    width: T.Integer({ minimum: 160, maximum: 3840, multipleOf: 2 }),
+    height: T.Integer({ minimum: 90, maximum: 2160, multipleOf: 2 }),
     fps: T.Integer({ minimum: 1, maximum: 60 }),
     bitrateKbps: T.Integer({ minimum: 64, maximum: 20000 }),
   },
@@ -83,6 +95,14 @@ export const SettingsShape = {
     ),
     { maxItems: 4, default: [] },
   ),
+  /** Recording to the SD card (docs/recording.md). */
+  recording: RecordingSetting,
+  /** A factory reset or unbind erases this camera's recordings on the card too. */
+  eraseRecordingsOnReset: T.Boolean({ default: true }),
+  /** ONVIF for NVRs on the local network (docs/onvif.md). */
+  onvif: OnvifSetting,
+  /** Home Assistant MQTT discovery on the owner's broker (docs/home-assistant.md). */
+  homeAssistant: HomeAssistantSetting,
   /** Presigned HTTPS URL for alarm pictures (contract section 3). */
   uploadUrl: T.Optional(T.String({ pattern: '^https://', maxLength: 2048 })),
 } satisfies Record<string, TSchema>;
@@ -92,7 +112,10 @@ export type Settings = Static<typeof SettingsSchema>;
 export type SettingKey = keyof typeof SettingsShape;
 
 /** Settings paths whose values are secrets: kept in the secret store, not in state.json or `reported`. */
-export const SECRET_SETTINGS = [{ key: 'rtsp', field: 'password', storeName: 'rtsp.password' }] as const;
+export const SECRET_SETTINGS = [
+  { key: 'rtsp', field: 'password', storeName: 'rtsp.password' },
+  { key: 'homeAssistant', field: 'password', storeName: 'homeAssistant.password' },
+] as const;
 
 /** Where the TURN credentials of `iceServers` are kept, index for index, as a JSON array. */
 export const ICE_CREDENTIALS_STORE = 'webrtc.iceCredentials';

@@ -32,9 +32,35 @@ export function isListening(host: string, port: number, timeoutMs = 500): Promis
   });
 }
 
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
 /**
- * The simulator's MQTT v5 broker (aedes), on TCP and on WebSocket for the browser console. Only
- * for laptops: a camera talks to the real cloud broker.
+ * Whether a WebSocket handshake may reach the broker. WebSockets are not bound by CORS, so without
+ * this any web page the user opens could publish `cmd/factoryReset` to the simulator. Host must be
+ * a loopback name with this port (not a rebound name); an Origin, when a browser sends one, must be
+ * a page served from this machine. Tools send no Origin. Exported for its test.
+ */
+export function wsRefusal(
+  host: string | undefined,
+  origin: string | undefined,
+  port: number,
+): string | undefined {
+  const [name, hostPort] = (host ?? '').toLowerCase().split(/:(?=\d+$)/);
+  if (!name || !LOOPBACK.has(name) || Number(hostPort ?? 80) !== port) return 'host';
+  if (origin === undefined) return undefined;
+  try {
+    const url = new URL(origin);
+    if (url.protocol === 'http:' && LOOPBACK.has(url.hostname.toLowerCase())) return undefined;
+  } catch {
+    /* `null` and other opaque origins */
+  }
+  return 'origin';
+}
+
+/**
+ * The simulator's MQTT v5 broker (aedes), on TCP and on WebSocket for browser tools (the console
+ * itself bridges to the TCP port, src/console/mqtt-bridge.ts). Only for laptops: a camera talks to
+ * the real cloud broker.
  */
 export async function startEmbeddedBroker(
   host: string,
@@ -52,7 +78,14 @@ export async function startEmbeddedBroker(
   const http = createHttpServer((_request, response) => {
     response.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n');
   });
+  let boundWs = wsPort;
   http.on('upgrade', (request, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    const refused = wsRefusal(request.headers.host, request.headers.origin, boundWs);
+    if (refused) {
+      socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\nforeign ${refused}\n`);
+      return;
+    }
     wss.handleUpgrade(request, socket, head, (ws) => {
       const stream = createWebSocketStream(ws);
       stream.on('error', () => ws.terminate());
@@ -60,7 +93,7 @@ export async function startEmbeddedBroker(
     });
   });
   const boundMqtt = await listen(tcp, host, mqttPort);
-  const boundWs = await listen(http, host, wsPort);
+  boundWs = await listen(http, host, wsPort);
   return {
     mqttPort: boundMqtt,
     wsPort: boundWs,

@@ -36,6 +36,7 @@ export class VersionedFile<S extends TSchema> {
   readonly #version: number;
   readonly #migrations: Migrations;
   readonly #log: Logger;
+  #damaged = false;
 
   /** `version` is what this firmware writes; `migrations[n]` upgrades version n to n+1. */
   constructor(options: { path: string; schema: S; version: number; migrations?: Migrations; log: Logger }) {
@@ -54,7 +55,16 @@ export class VersionedFile<S extends TSchema> {
     return version === 1 ? this.#path : this.#path.replace(/\.json$/, `.v${version}.json`);
   }
 
+  /**
+   * True after a `load()` that set a file of this firmware's version aside and found nothing else
+   * usable: the defaults it returned replace a state that existed, so the owner may fail closed on it.
+   */
+  get damaged(): boolean {
+    return this.#damaged;
+  }
+
   async load(): Promise<Static<S>> {
+    this.#damaged = false;
     const candidates: Candidate[] = [];
     for (const version of await this.#versionsOnDisk()) {
       const candidate = await this.#read(version);
@@ -63,7 +73,10 @@ export class VersionedFile<S extends TSchema> {
     candidates.sort((a, b) => b.savedAt - a.savedAt || b.version - a.version);
     for (const candidate of candidates) {
       const value = await this.#upgrade(candidate);
-      if (value !== undefined) return value;
+      if (value !== undefined) {
+        this.#damaged = false;
+        return value;
+      }
     }
     return Value.Default(this.#schema, { schemaVersion: this.#version }) as Static<S>;
   }
@@ -140,6 +153,7 @@ export class VersionedFile<S extends TSchema> {
       return;
     }
     this.#log.error({ ...fields, file }, `${why}; set aside as .bad`);
+    this.#damaged = true;
     await rename(file, `${file}.bad`).catch((err: unknown) =>
       this.#log.warn({ err, file }, 'could not set the bad file aside'),
     );

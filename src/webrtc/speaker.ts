@@ -35,6 +35,11 @@ export class FileSpeaker implements Speaker {
   readonly #path: string;
   readonly #log: Logger;
   #file: FileHandle | undefined;
+  /**
+   * Writes one after the other: a FileHandle's writes at the current position are not ordered when
+   * several are in flight, and on a loaded machine the file came out shuffled.
+   */
+  #writes: Promise<void> = Promise.resolve();
   #window: Buffer[] = [];
   #windowBytes = 0;
 
@@ -45,19 +50,24 @@ export class FileSpeaker implements Speaker {
 
   async open(): Promise<void> {
     this.#file = await open(this.#path, 'w', 0o600);
+    this.#writes = Promise.resolve();
   }
 
   play(ulaw: Buffer): void {
-    void this.#file
-      ?.write(ulaw)
-      .catch((err: unknown) => this.#log.warn({ err }, 'speaker file write failed'));
+    const file = this.#file;
+    if (file) {
+      this.#writes = this.#writes
+        .then(async () => void (await file.write(ulaw)))
+        .catch((err: unknown) => this.#log.warn({ err }, 'speaker file write failed'));
+    }
     this.#window.push(ulaw);
     this.#windowBytes += ulaw.length;
     if (this.#windowBytes >= 8000) {
       const level = ulawLevelDbfs(Buffer.concat(this.#window));
-      this.#log.info(
-        { levelDbfs: Math.round(level * 10) / 10, bytes: this.#windowBytes },
-        'talk-back audio played',
+      const bytes = this.#windowBytes;
+      // Logged once what it reports is in the file: a reader of the log finds it there.
+      this.#writes = this.#writes.then(() =>
+        this.#log.info({ levelDbfs: Math.round(level * 10) / 10, bytes }, 'talk-back audio played'),
       );
       this.#window = [];
       this.#windowBytes = 0;
@@ -65,8 +75,13 @@ export class FileSpeaker implements Speaker {
   }
 
   async close(): Promise<void> {
-    await this.#file?.close();
+    const file = this.#file;
     this.#file = undefined;
+    if (!file) return;
+    // The file is whole once this line is logged: every write queued before has finished.
+    await this.#writes;
+    await file.close();
+    this.#log.info('speaker file closed');
   }
 }
 

@@ -1,11 +1,12 @@
 import { createPrivateKey, createPublicKey, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
 
 /**
- * Viewer tokens: compact JWS (RFC 7515) with EdDSA over Ed25519 (RFC 8037), so the cloud can make
- * them with any JWT library. Claims: `sub` the device id, `rights` (`live`, `talk`), `exp` and `iat`
- * in seconds, `jti` unique per token. Protocol-pure: no I/O, no config.
+ * Cloud tokens (viewer tokens, and the owner's confirmation of a dangerous command): compact JWS
+ * (RFC 7515) with EdDSA over Ed25519 (RFC 8037), so the cloud can make them with any JWT library.
+ * Claims: `sub` the device id, `rights` (`live`, `talk`; `formatStorage` for `cmd/formatStorage`),
+ * `exp` and `iat` in seconds, `jti` unique per token. Protocol-pure: no I/O, no config.
  */
-export type Right = 'live' | 'talk';
+export type Right = 'live' | 'talk' | 'formatStorage';
 
 export interface ViewerClaims {
   sub: string;
@@ -36,8 +37,6 @@ export class TokenError extends Error {
 
 const HEADER = { alg: 'EdDSA', typ: 'JWT' };
 const MAX_TOKEN_LENGTH = 4096;
-/** Clock skew tolerated between the cloud and a camera whose clock came from NTP. */
-const SKEW_SECONDS = 30;
 
 function b64url(data: Buffer | string): string {
   return Buffer.from(data).toString('base64url');
@@ -67,10 +66,13 @@ export interface VerifyOptions {
   nowMs: number;
 }
 
-/** Checks form, signature, device, expiry and right, in that order. Replay is the caller's check. */
-export function verifyViewerToken(token: unknown, options: VerifyOptions): ViewerClaims {
+/**
+ * Checks form, signature, device, expiry and the right the caller requires, in that order. Replay
+ * is the caller's check (UsedTokens in ./replay.ts).
+ */
+export function verifyCloudToken(token: unknown, options: VerifyOptions): ViewerClaims {
   if (typeof token !== 'string' || token.length === 0)
-    throw new TokenError('token_missing', 'a viewer token is required');
+    throw new TokenError('token_missing', `a token granting ${options.right} is required`);
   if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('token_malformed', 'token too long');
   const parts = token.split('.');
   if (parts.length !== 3) throw new TokenError('token_malformed', 'token is not a compact JWS');
@@ -101,7 +103,9 @@ export function verifyViewerToken(token: unknown, options: VerifyOptions): Viewe
   }
   if (claims.sub !== options.deviceId)
     throw new TokenError('token_wrong_device', 'token is for another device');
-  if (claims.exp + SKEW_SECONDS < options.nowMs / 1000)
+  // No skew allowance: a session ends at `exp` by this clock, so a token already past it could
+  // only open a session that ends at once. The camera's clock comes from NTP.
+  if (!Number.isFinite(claims.exp) || claims.exp * 1000 <= options.nowMs)
     throw new TokenError('token_expired', 'token has expired');
   if (!claims.rights.includes(options.right)) {
     throw new TokenError('token_no_right', `token does not grant ${options.right}`);

@@ -83,14 +83,24 @@ describe('motion alarms with pictures', () => {
     await sink.stop();
   });
 
-  it('raises a motion start with a main-size JPEG that is stored and uploaded over HTTPS, then an end', async () => {
+  it('raises a motion start, then its main-size JPEG, stored and uploaded over HTTPS, then an end', async () => {
     const start = await observer.waitFor(motionStart, 'motion start', 30000);
-    const body = start.json<{
-      alarmId: string;
-      score: number;
-      box: { w: number };
-      snapshot: { key: string; sha256: string; size: number; width: number; height: number };
-    }>();
+    const first = start.json<{ alarmId: string; box: { w: number }; picture: boolean; notify: boolean }>();
+    expect(first).toMatchObject({ picture: true, notify: true });
+    expect(first).not.toHaveProperty('snapshot');
+    const picture = await observer.waitFor(
+      (m) => m.topic.endsWith('/evt/motion') && m.json().phase === 'snapshot',
+      'its picture',
+      30000,
+    );
+    const body = {
+      ...first,
+      ...picture.json<{
+        alarmId: string;
+        snapshot: { key: string; sha256: string; size: number; width: number; height: number };
+      }>(),
+    };
+    expect(body.alarmId).toBe(first.alarmId);
     expect(body.snapshot).toMatchObject({
       width: SMALL_STREAMS.main.width,
       height: SMALL_STREAMS.main.height,
@@ -109,7 +119,7 @@ describe('motion alarms with pictures', () => {
       'motion end',
       30000,
     );
-    expect(end.json()).toMatchObject({ alarmId: body.alarmId });
+    expect(end.json()).toMatchObject({ alarmId: body.alarmId, picture: true, snapshot: body.snapshot });
     expect(end.json<{ durationMs: number }>().durationMs).toBeGreaterThan(0);
     // The event clip: pre-roll plus the alarm, as MP4, uploaded like the picture.
     const clip = end.json<{ clip: { key: string; sha256: string } }>().clip;
@@ -140,6 +150,7 @@ describe('motion alarms with pictures', () => {
     await desire({ stream: { main: { ...SMALL_STREAMS.main, bitrateKbps: 500 } } });
     const event = (await next).json();
     expect(event).not.toHaveProperty('snapshot');
+    expect(event).toMatchObject({ picture: false, notify: true });
     expect(await snapshotsOn(cam)).toEqual(before);
     expect(sink.received.length).toBe(uploadsBefore);
     await desire({ alarmNotifications: true });
@@ -154,11 +165,21 @@ describe('motion alarms with pictures', () => {
     expect(await snapshotsOn(cam)).toEqual(before);
     // The capture ffmpeg is gone: nothing is recorded or analysed.
     const pidLine =
-      cam.daemon.stdout.lines.filter((l) => l.includes('"msg":"child process running"')).at(-1) ?? '{}';
+      cam.daemon.stdout.lines
+        .filter(
+          (l) => l.includes('"msg":"child process running"') && l.includes('"process":"ffmpeg-capture"'),
+        )
+        .at(-1) ?? '{}';
     const pid = (JSON.parse(pidLine) as { pid: number }).pid;
+    // That very process exited on request (an earlier capture's exit line would not do: privacy mode is
+    // logged before its ffmpeg has quit).
     await cam.daemon.stdout.waitFor(
-      (l) => l.includes('"msg":"child process exited"') && l.includes('"level":20'),
-      'ffmpeg stopped',
+      (l) =>
+        l.includes('"msg":"child process exited"') &&
+        l.includes('"process":"ffmpeg-capture"') &&
+        l.includes(`"pid":${pid},`) &&
+        l.includes('"level":20'),
+      `ffmpeg ${pid} stopped`,
     );
     expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
   });

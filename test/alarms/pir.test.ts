@@ -4,7 +4,7 @@ import type { PirAlarmConfig } from '../../src/alarms/config.js';
 import { Pir } from '../../src/hardware/pir.js';
 import { simBoard } from '../hardware/sim-gpio.js';
 import { useBroker } from '../helpers/broker-fixture.js';
-import { alarmRig, hubWithPicture } from './rig.js';
+import { alarmRig, hubWithPicture, phases } from './rig.js';
 
 // The PIR on its simulated sysfs line, read by the real SysfsGpio and debounced by the real Pir; the
 // alarms go through a real EventPublisher to a real Mosquitto. Frames are synthetic, 5 per second.
@@ -44,12 +44,9 @@ describe('the PIR in motion alarms (alarms.pir.mode)', () => {
     const edgeAt = r.now();
     r.line(1);
     const start = await r.next('the PIR alarm', (e) => e.phase === 'start');
-    expect(start).toMatchObject({
-      source: 'pir',
-      motionTs: edgeAt,
-      box: { w: 0, h: 0 },
-      snapshot: { width: 640, height: 360 },
-    });
+    expect(start).toMatchObject({ source: 'pir', motionTs: edgeAt, box: { w: 0, h: 0 }, picture: true });
+    const picture = await r.next('its picture', (e) => e.phase === 'snapshot');
+    expect(picture).toMatchObject({ alarmId: start.alarmId, snapshot: { width: 640, height: 360 } });
     r.still(10); // the sensor stays active for 2 s: one alarm, kept going
     r.line(0);
     const clearAt = r.now();
@@ -61,17 +58,12 @@ describe('the PIR in motion alarms (alarms.pir.mode)', () => {
     r.crossing();
     r.still(30);
     await r.next('a video alarm', (e) => e.phase === 'end' && e.source === 'video');
-    expect(r.seen().map((e) => `${e.phase}:${e.source}`)).toEqual([
-      'start:pir',
-      'end:pir',
-      'start:video',
-      'end:video',
-    ]);
+    expect(phases(r.seen())).toEqual(['start:pir', 'end:pir', 'start:video', 'end:video']);
   });
 
   it('confirm: video motion alarms only when the PIR saw motion too', async () => {
     const r = await rig('confirm');
-    // 1. Video alone: held back, and dropped when it ends; its cooldown is not kept either.
+    // 1. Video alone: held back, and dropped when it ends.
     r.crossing();
     r.still(30);
     await r.logs.waitFor((l) => l.msg === 'video motion without the PIR: no alarm');
@@ -97,12 +89,7 @@ describe('the PIR in motion alarms (alarms.pir.mode)', () => {
 
     // Events arrive in the order raised: nothing came from the first crossing or the lone pulse.
     const seen = r.seen();
-    expect(seen.map((e) => `${e.phase}:${e.source}`)).toEqual([
-      'start:video',
-      'end:video',
-      'start:video',
-      'end:video',
-    ]);
+    expect(phases(seen)).toEqual(['start:video', 'end:video', 'start:video', 'end:video']);
     expect(seen[0]?.motionTs).toBeGreaterThanOrEqual(second);
     expect(seen[2]?.motionTs).toBeGreaterThanOrEqual(third);
     expect(seen[2]?.motionTs).toBeLessThan(pirAt);
@@ -120,7 +107,7 @@ describe('the PIR in motion alarms (alarms.pir.mode)', () => {
     r.still(30);
     await r.next('the video alarm', (e) => e.phase === 'end');
     const seen = r.seen();
-    expect(seen.map((e) => `${e.phase}:${e.source}`)).toEqual(['start:video', 'end:video']);
+    expect(phases(seen)).toEqual(['start:video', 'end:video']);
     expect(seen[0]?.motionTs).toBeGreaterThanOrEqual(crossingAt);
   });
 
@@ -132,6 +119,6 @@ describe('the PIR in motion alarms (alarms.pir.mode)', () => {
     r.crossing();
     r.still(30);
     await r.next('the video alarm', (e) => e.phase === 'end');
-    expect(r.seen().map((e) => `${e.phase}:${e.source}`)).toEqual(['start:video', 'end:video']);
+    expect(phases(r.seen())).toEqual(['start:video', 'end:video']);
   });
 });

@@ -99,6 +99,8 @@ export async function alarmRig(
   return {
     alarms,
     bus,
+    /** Where the rig's store keeps pictures (`<mediaDir>/snapshots/<alarmId>.jpg`). */
+    mediaDir: join(dataDir, 'rig-media'),
     settings,
     logs: captured,
     now: () => now,
@@ -124,15 +126,25 @@ export async function alarmRig(
 }
 
 export interface MotionEvent {
-  phase: 'start' | 'end';
+  phase: 'start' | 'snapshot' | 'end';
+  /** start and end only. */
   source: 'video' | 'pir';
   alarmId: string;
   seq: number;
+  /** When raised (the envelope's clock, Date.now()). */
+  ts: number;
   motionTs: number;
   score: number;
   box: { x: number; y: number; w: number; h: number };
+  notify?: boolean;
+  picture?: boolean;
   durationMs?: number;
   snapshot?: { key: string; width: number; height: number; size: number };
+}
+
+/** The start and end phases of `seen`, as `phase:source`: the events themselves, not their pictures. */
+export function phases(seen: MotionEvent[]): string[] {
+  return seen.filter((e) => e.phase !== 'snapshot').map((e) => `${e.phase}:${e.source}`);
 }
 
 /** A main-stream hub holding one real GOP of 640x360 H.264, as capture would have filled it. */
@@ -143,7 +155,7 @@ export async function hubWithPicture(): Promise<StreamHub> {
     const hub = new StreamHub('main');
     for (const au of videoAccessUnits(demux(ts))) {
       const keyframe = au.nalus.some((n) => nalType(n) === NalType.IDR);
-      hub.pushVideo({ kind: 'video', nalus: au.nalus, keyframe, pts: au.pts, at: Date.now() });
+      hub.pushVideo({ kind: 'video', codec: 'h264', nalus: au.nalus, keyframe, pts: au.pts, at: Date.now() });
     }
     return hub;
   } finally {

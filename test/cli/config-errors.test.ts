@@ -47,6 +47,8 @@ describe('ipcam-agent run with a bad config', () => {
 
     const noFlag = new DaemonProcess(['run']);
     expect((await noFlag.exited).code).not.toBe(0);
-    expect(noFlag.stderr.lines).toEqual(['ipcam-agent: run: --config <file> is required']);
+    expect(noFlag.stderr.lines).toEqual([
+      'ipcam-agent: run: --config <file> is required (see ipcam-agent run --help)',
+    ]);
   });
 });

@@ -98,11 +98,17 @@ describe('the simulator’s board through its console', () => {
         interval: 200,
       },
     );
+    const pictured = fixture.observer.next(
+      (m) => m.topic === topic('evt/motion') && m.json().phase === 'snapshot',
+      'the PIR alarm picture',
+      20_000,
+    );
     await board('?hold=pir&ms=1500');
-    // With alarm pictures on, the PIR's alarm carries a picture of the main stream.
-    expect((await alarm).json()).toMatchObject({
-      phase: 'start',
-      source: 'pir',
+    const start = (await alarm).json();
+    expect(start).toMatchObject({ phase: 'start', source: 'pir', picture: true });
+    // With alarm pictures on, the picture of the main stream follows the start (docs/protocol.md).
+    expect((await pictured).json()).toMatchObject({
+      alarmId: start.alarmId,
       snapshot: { width: SMALL_STREAMS.main.width, height: SMALL_STREAMS.main.height },
     });
   }, 60_000);

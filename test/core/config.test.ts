@@ -19,7 +19,7 @@ describe('parseConfig', () => {
     expect(config.log.level).toBe('info');
     expect(config.cloud.keepaliveSeconds).toBe(30);
     expect(config.cloud.url).toBe('mqtts://127.0.0.1:8883');
-    expect(config.cloud.reconnect).toEqual({ initialMs: 1000, maxMs: 60000, jitter: 0.5 });
+    expect(config.cloud.reconnect).toEqual({ initialMs: 1000, maxMs: 60000, jitter: 0.5, stableMs: 30000 });
     expect(config.cloud.outbox.maxEvents).toBe(1000);
     expect(config.cloud.tls).toEqual({});
     expect(config.systemd.notify).toBe(true);
@@ -28,7 +28,7 @@ describe('parseConfig', () => {
   it('keeps given values and fills the defaults around them', () => {
     const config = parseConfig({ log: { level: 'debug' }, cloud: { reconnect: { initialMs: 50 } } });
     expect(config.log.level).toBe('debug');
-    expect(config.cloud.reconnect).toEqual({ initialMs: 50, maxMs: 60000, jitter: 0.5 });
+    expect(config.cloud.reconnect).toEqual({ initialMs: 50, maxMs: 60000, jitter: 0.5, stableMs: 30000 });
     expect(config.cloud.keepaliveSeconds).toBe(30);
   });
 

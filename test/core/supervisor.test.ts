@@ -1,9 +1,17 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type SupervisedSpec, Supervisor, type SupervisorEvents } from '../../src/core/supervisor.js';
+import {
+  type CrashBurstInfo,
+  type SupervisedSpec,
+  Supervisor,
+  type SupervisorEvents,
+} from '../../src/core/supervisor.js';
 import { captureLog } from './fixtures.js';
 
 type ExitInfo = SupervisorEvents['exit'][0];
@@ -67,8 +75,8 @@ describe('Supervisor', () => {
     const children = await spawns;
     expect(new Set(children.map((c) => c.pid)).size).toBe(3);
     expect(await exits).toEqual([
-      { code: 1, signal: null, restartInMs: 20 },
-      { code: 1, signal: null, restartInMs: 40 },
+      { code: 1, signal: null, restartInMs: 20, requested: false },
+      { code: 1, signal: null, restartInMs: 40, requested: false },
     ]);
     expect(await stderr).toEqual(['crashing']);
     expect(supervisor.restarts).toBeGreaterThanOrEqual(2);
@@ -89,7 +97,7 @@ describe('Supervisor', () => {
     const exited = once(supervisor, 'exit') as Promise<[ExitInfo]>;
     await supervisor.stop();
     const [info] = await exited;
-    expect(info).toEqual({ code: null, signal: 'SIGKILL', restartInMs: undefined });
+    expect(info).toEqual({ code: null, signal: 'SIGKILL', restartInMs: undefined, requested: true });
     expect(child.signalCode).toBe('SIGKILL');
     expect(capture.records().some((r) => r.msg === 'child ignored SIGTERM, sending SIGKILL')).toBe(true);
   });
@@ -108,7 +116,7 @@ describe('Supervisor', () => {
     const exited = once(supervisor, 'exit') as Promise<[ExitInfo]>;
     await supervisor.stop();
     const [info] = await exited;
-    expect(info).toEqual({ code: 0, signal: null, restartInMs: undefined });
+    expect(info).toEqual({ code: 0, signal: null, restartInMs: undefined, requested: true });
   });
 
   it('survives quit input to a child that closed its stdin (EPIPE) and still stops it', async () => {
@@ -123,7 +131,7 @@ describe('Supervisor', () => {
     expect(await firstLine(child)).toBe('ready');
     const exited = once(supervisor, 'exit') as Promise<[ExitInfo]>;
     await supervisor.stop();
-    expect((await exited)[0]).toEqual({ code: 0, signal: null, restartInMs: undefined });
+    expect((await exited)[0]).toEqual({ code: 0, signal: null, restartInMs: undefined, requested: true });
   });
 
   it('stops a child with SIGTERM when there is no quitInput', async () => {
@@ -135,7 +143,12 @@ describe('Supervisor', () => {
 
     const exited = once(supervisor, 'exit') as Promise<[ExitInfo]>;
     await supervisor.stop();
-    expect((await exited)[0]).toEqual({ code: null, signal: 'SIGTERM', restartInMs: undefined });
+    expect((await exited)[0]).toEqual({
+      code: null,
+      signal: 'SIGTERM',
+      restartInMs: undefined,
+      requested: true,
+    });
     expect(supervisor.child).toBeUndefined();
   });
 
@@ -205,8 +218,70 @@ describe('Supervisor', () => {
 
     const exited = once(supervisor, 'exit') as Promise<[ExitInfo]>;
     supervisor.restartNow();
-    expect((await exited)[0]).toEqual({ code: null, signal: 'SIGTERM', restartInMs: 20 });
+    expect((await exited)[0]).toEqual({ code: null, signal: 'SIGTERM', restartInMs: 20, requested: true });
     const [, second] = await spawns;
     expect(second?.pid).not.toBe(child.pid);
+  });
+
+  it('reports a burst of crashes once, ends it after a stable run, and counts it in the next report', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'supervisor-'));
+    const healthy = join(dir, 'healthy');
+    // Crashes at once until the flag file exists, then keeps running. stableAfterMs is well above a
+    // node start on a loaded machine: a crash later than that would count as a new burst.
+    const script = `if (!require('fs').existsSync(${JSON.stringify(healthy)})) process.exit(3); console.log('ready'); setInterval(() => {}, 1000);`;
+    const supervisor = supervise(
+      nodeSpec('bursty', script, { restart: { initialMs: 10, maxMs: 40, jitter: 0, stableAfterMs: 3000 } }),
+    );
+    const bursts: CrashBurstInfo[] = [];
+    supervisor.on('crashBurst', (info) => bursts.push(info));
+    const crashes = collect(supervisor, 'exit', 6);
+    supervisor.start();
+
+    expect((await crashes).every((e) => e.code === 3 && !e.requested)).toBe(true);
+    expect(bursts).toEqual([{ code: 3, signal: null, restartInMs: 10, previousBurstRestarts: 0 }]);
+    expect(supervisor.burstCrashes).toBeGreaterThanOrEqual(6);
+
+    const stable = once(supervisor, 'stable') as Promise<[{ restarts: number }]>;
+    await writeFile(healthy, '');
+    const [{ restarts }] = await stable;
+    // The child that has run stableAfterMs: the one spawned after the flag appeared.
+    const child = supervisor.child;
+    expect(child?.exitCode).toBeNull();
+    expect(restarts).toBeGreaterThanOrEqual(6);
+    expect(bursts).toHaveLength(1);
+    expect(supervisor.burstCrashes).toBe(0);
+
+    const next = once(supervisor, 'crashBurst') as Promise<[CrashBurstInfo]>;
+    child?.kill('SIGKILL');
+    const [report] = await next;
+    expect(report).toEqual({
+      code: null,
+      signal: 'SIGKILL',
+      restartInMs: 10,
+      previousBurstRestarts: restarts,
+    });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('does not count restartNow() or stop() as crashes', async () => {
+    const supervisor = supervise(nodeSpec('calm', "console.log('ready'); setInterval(() => {}, 1000)"));
+    let bursts = 0;
+    supervisor.on('crashBurst', () => {
+      bursts += 1;
+    });
+    const spawns = collect(supervisor, 'spawn', 3);
+    const exits = collect(supervisor, 'exit', 2);
+    const first = once(supervisor, 'spawn') as Promise<[ChildProcess]>;
+    supervisor.start();
+    expect(await firstLine((await first)[0])).toBe('ready');
+    const second = once(supervisor, 'spawn') as Promise<[ChildProcess]>;
+    supervisor.restartNow();
+    expect(await firstLine((await second)[0])).toBe('ready');
+    supervisor.restartNow();
+    await spawns;
+    expect((await exits).map((e) => e.requested)).toEqual([true, true]);
+    await supervisor.stop();
+    expect(bursts).toBe(0);
+    expect(supervisor.burstCrashes).toBe(0);
   });
 });

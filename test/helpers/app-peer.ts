@@ -4,7 +4,8 @@ import type { Observer, Seen } from './observer.js';
 
 /**
  * The phone app's side of a live view, as the contract describes it: a werift peer that offers
- * recvonly video and sendrecv audio, signals over MQTT, and collects what it receives.
+ * recvonly video and sendrecv audio, signals over MQTT, and collects what it receives. Its
+ * candidates and its close carry the offer's token (docs/webrtc.md), and go out after the offer.
  */
 export class AppPeer {
   readonly sessionId = `s${randomUUID().replaceAll('-', '')}`.slice(0, 24);
@@ -16,6 +17,14 @@ export class AppPeer {
   readonly #root: string;
   #videoWaiters: (() => void)[] = [];
   readonly #sent = new Set<string>();
+  #token: string | undefined;
+  /** Candidates gathered before the offer went out: sent after it, as the device knows no session before. */
+  #early: Record<string, unknown>[] | undefined = [];
+  /**
+   * The device's candidates that arrived before its answer was applied: a peer takes none before it has
+   * the remote description (a browser rejects them), so they wait, as an app keeps them.
+   */
+  #remoteEarly: { candidate: string; sdpMid?: string; sdpMLineIndex?: number }[] | undefined = [];
 
   constructor(observer: Observer, deviceId: string) {
     this.#observer = observer;
@@ -53,15 +62,13 @@ export class AppPeer {
     this.pc.onIceCandidate.subscribe((candidate) => {
       if (!candidate?.candidate) return;
       this.#sent.add(candidate.candidate);
-      void observer.client.publishAsync(
-        `${this.#root}/candidate`,
-        JSON.stringify({
-          candidate: candidate.candidate,
-          sdpMid: candidate.sdpMid,
-          sdpMLineIndex: candidate.sdpMLineIndex,
-        }),
-        { qos: 1 },
-      );
+      const body = {
+        candidate: candidate.candidate,
+        sdpMid: candidate.sdpMid,
+        sdpMLineIndex: candidate.sdpMLineIndex,
+      };
+      if (this.#early) this.#early.push(body);
+      else this.#sendCandidate(body);
     });
     observer.client.on('message', this.#onMessage);
   }
@@ -75,8 +82,17 @@ export class AppPeer {
     };
     // Both sides trickle on the same topic: skip the candidates this peer sent itself.
     if (this.#sent.has(body.candidate)) return;
-    void this.pc.addIceCandidate(body).catch(() => undefined);
+    if (this.#remoteEarly) this.#remoteEarly.push(body);
+    else void this.pc.addIceCandidate(body).catch(() => undefined);
   };
+
+  #sendCandidate(body: Record<string, unknown>): void {
+    void this.#observer.client.publishAsync(
+      `${this.#root}/candidate`,
+      JSON.stringify({ ...body, ...(this.#token === undefined ? {} : { token: this.#token }) }),
+      { qos: 1 },
+    );
+  }
 
   topic(kind: string): string {
     return `${this.#root}/${kind}`;
@@ -96,18 +112,28 @@ export class AppPeer {
       JSON.stringify({ sdp: this.pc.localDescription?.sdp, ...(token === undefined ? {} : { token }) }),
       { qos: 1 },
     );
+    this.#token = token;
+    for (const body of this.#early ?? []) this.#sendCandidate(body);
+    this.#early = undefined;
     const answer = (await answered).json<Record<string, unknown>>();
-    if (typeof answer.sdp === 'string')
+    if (typeof answer.sdp === 'string') {
       await this.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+      const early = this.#remoteEarly ?? [];
+      this.#remoteEarly = undefined;
+      for (const body of early) await this.pc.addIceCandidate(body).catch(() => undefined);
+    }
     return answer;
   }
 
   videoUntil(count: number, timeoutMs = 15000): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`only ${this.videoPackets.length} video packets`)),
-        timeoutMs,
-      );
+      const timer = setTimeout(() => {
+        // What the two sides knew when it gave up: the peer's states and the device's goodbye, if any.
+        const closed = this.#observer.seen.find((m) => m.topic === this.topic('close'));
+        const states = `connection ${this.pc.connectionState}, ice ${this.pc.iceConnectionState}`;
+        const goodbye = closed ? `, device closed: ${closed.payload.toString().slice(0, 200)}` : '';
+        reject(new Error(`only ${this.videoPackets.length} video packets (${states}${goodbye})`));
+      }, timeoutMs);
       const check = () => {
         if (this.videoPackets.length >= count) {
           clearTimeout(timer);
@@ -118,6 +144,15 @@ export class AppPeer {
       };
       check();
     });
+  }
+
+  /** The app's goodbye on `close`, with the offer's token so the device honours it. */
+  async bye(): Promise<void> {
+    await this.#observer.client.publishAsync(
+      this.topic('close'),
+      JSON.stringify(this.#token === undefined ? {} : { token: this.#token }),
+      { qos: 1 },
+    );
   }
 
   async close(): Promise<void> {

@@ -36,6 +36,7 @@ export async function prepareDevice(
     // Cloud suites need no video; media suites turn it on. Port 0: suites run side by side.
     media: { enabled: false },
     rtsp: { port: 0, host: '127.0.0.1' },
+    onvif: { port: 0, host: '127.0.0.1' },
     // Set up already, and quiet: suites about provisioning and the speaker turn these on.
     provisioning: { enabled: false },
     hardware: { backend: 'sim', voice: { enabled: false } },
@@ -82,8 +83,10 @@ export class DaemonProcess {
   readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [BIN, ...args], {
+  /** `launch`: what runs the CLI, e.g. an emulator, a packaged Node and a packaged bin (test/arm). */
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}, launch: string[] = [process.execPath, BIN]) {
+    const [command = process.execPath, ...prefix] = launch;
+    this.child = spawn(command, [...prefix, ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

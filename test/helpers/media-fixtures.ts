@@ -61,6 +61,7 @@ export async function makeTs(path: string, options: TsFixtureOptions = {}): Prom
 export interface ProbedStream {
   codec_type: string;
   codec_name: string;
+  codec_tag_string?: string;
   profile?: string;
   level?: number;
   width?: number;

@@ -1,8 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DaemonProcess, prepareDevice, type TestDevice } from './daemon.js';
+import { type RtspCredentials, withCredentials } from './rtsp-digest.js';
 
 export const run = promisify(execFile);
 
@@ -10,7 +11,10 @@ export interface MediaDevice {
   device: TestDevice;
   daemon: DaemonProcess;
   rtspPort: number;
-  url(path: string, credentials?: string): string;
+  /** The device's default RTSP credentials: `admin` and the label code from its identity file. */
+  credentials: RtspCredentials;
+  /** The stream's URL with the default credentials, other ones, or none (`false`). */
+  url(path: string, credentials?: RtspCredentials | false): string;
 }
 
 /** Small streams keep a 2-core machine responsive while several suites encode at once. */
@@ -28,6 +32,8 @@ export async function startMediaDevice(
     webrtc?: Record<string, unknown>;
     alarms?: Record<string, unknown>;
     settings?: Record<string, unknown>;
+    /** The daemon's environment on top of the test's (a stand-in program's directory on PATH). */
+    env?: NodeJS.ProcessEnv;
   } = {},
 ): Promise<MediaDevice> {
   const device = await prepareDevice(
@@ -49,14 +55,22 @@ export async function startMediaDevice(
       settings: { stream: SMALL_STREAMS, ...options.settings },
     }),
   );
-  const daemon = DaemonProcess.run(device.configPath);
+  const daemon = DaemonProcess.run(device.configPath, options.env);
   const line = await daemon.waitForLog('rtsp server listening', 20000);
   const rtspPort = (JSON.parse(line) as { port: number }).port;
+  const identity = JSON.parse(await readFile(join(device.dir, 'identity.json'), 'utf8')) as {
+    verificationCode: string;
+  };
+  const credentials = { username: 'admin', password: identity.verificationCode };
   return {
     device,
     daemon,
     rtspPort,
-    url: (path, credentials) => `rtsp://${credentials ? `${credentials}@` : ''}127.0.0.1:${rtspPort}${path}`,
+    credentials,
+    url: (path, as = credentials) => {
+      const plain = `rtsp://127.0.0.1:${rtspPort}${path}`;
+      return as ? withCredentials(plain, as) : plain;
+    },
   };
 }
 
@@ -92,6 +106,7 @@ export function decodeFrames(
   url: string,
   frames: number,
   transport: 'tcp' | 'udp' = 'tcp',
+  options: { videoOnly?: boolean } = {},
 ): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(
@@ -103,6 +118,7 @@ export function decodeFrames(
         transport,
         '-i',
         url,
+        ...(options.videoOnly ? ['-an'] : []),
         '-frames:v',
         String(frames),
         '-f',

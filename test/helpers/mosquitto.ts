@@ -23,12 +23,19 @@ export class Mosquitto {
   #child: ChildProcess | undefined;
   #dir = '';
   #tls: TlsListener | undefined;
+  #acl = false;
 
-  static async start(options: { tls?: Omit<TlsListener, 'port'> } = {}): Promise<Mosquitto> {
+  /**
+   * `acl`: the text of a Mosquitto ACL file (lines before any `user` line apply to anonymous clients,
+   * which the device and the observers are), e.g. `topic deny cam/v1/+/evt/motion` then
+   * `topic readwrite #`. Without it, everything is allowed.
+   */
+  static async start(options: { tls?: Omit<TlsListener, 'port'>; acl?: string } = {}): Promise<Mosquitto> {
     const broker = new Mosquitto();
     broker.#dir = await mkdtemp(join(tmpdir(), 'mosq-'));
     broker.port = await freePort();
     if (options.tls) broker.#tls = { ...options.tls, port: await freePort() };
+    if (options.acl !== undefined) await broker.setAcl(options.acl);
     await broker.#writeConfig();
     await broker.resume();
     return broker;
@@ -41,6 +48,12 @@ export class Mosquitto {
   get tlsPort(): number {
     if (!this.#tls) throw new Error('no TLS listener');
     return this.#tls.port;
+  }
+
+  /** Replaces the ACL file; Mosquitto reads it at its next start (pause() then resume()). */
+  async setAcl(text: string): Promise<void> {
+    this.#acl = true;
+    await writeFile(join(this.#dir, 'acl'), `${text}\n`);
   }
 
   /** Starts (again) on the same ports and state; resolves when it listens. */
@@ -83,6 +96,7 @@ export class Mosquitto {
       'log_type warning',
       'log_type notice',
       'log_type information',
+      ...(this.#acl ? [`acl_file ${join(this.#dir, 'acl')}`] : []),
       `listener ${this.port} 127.0.0.1`,
     ];
     if (this.#tls) {

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { DigestClient, type RtspCredentials } from './rtsp-digest.js';
 import { readRtspItem } from './rtsp-wire.js';
 
 export interface RawResponse {
@@ -11,7 +12,8 @@ export interface RawResponse {
 
 /**
  * A deliberately small RTSP client written for the tests (not the server's parser), to send exactly
- * the bytes a test needs, read interleaved RTP, or stop reading to play a stalled client.
+ * the bytes a test needs, read interleaved RTP, or stop reading to play a stalled client. Opened with
+ * credentials, `request` answers a 401 once with Digest and signs the requests after it.
  */
 export class RawRtspClient {
   readonly socket: Socket;
@@ -21,9 +23,11 @@ export class RawRtspClient {
   #waiters: (() => void)[] = [];
   readonly frames: { channel: number; data: Buffer }[] = [];
   readonly responses: RawResponse[] = [];
+  readonly digest: DigestClient | undefined;
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Socket, credentials: RtspCredentials | undefined) {
     this.socket = socket;
+    this.digest = credentials ? new DigestClient(credentials) : undefined;
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => {
       this.#buffer = Buffer.concat([this.#buffer, chunk]);
@@ -33,9 +37,11 @@ export class RawRtspClient {
     socket.on('error', () => undefined);
   }
 
-  static open(port: number): Promise<RawRtspClient> {
+  static open(port: number, credentials?: RtspCredentials, localAddress?: string): Promise<RawRtspClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect(port, '127.0.0.1', () => resolve(new RawRtspClient(socket)));
+      const socket = connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) }, () =>
+        resolve(new RawRtspClient(socket, credentials)),
+      );
       socket.once('error', reject);
     });
   }
@@ -45,6 +51,19 @@ export class RawRtspClient {
   }
 
   async request(method: string, url: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+    const signed = this.digest?.authorization(method, url);
+    const first = await this.#requestOnce(
+      method,
+      url,
+      signed ? { Authorization: signed, ...headers } : headers,
+    );
+    if (first.status !== 401 || !this.digest || headers.Authorization !== undefined) return first;
+    if (!this.digest.challenge(first.headers['www-authenticate'])) return first;
+    const authorization = this.digest.authorization(method, url) ?? '';
+    return this.#requestOnce(method, url, { Authorization: authorization, ...headers });
+  }
+
+  async #requestOnce(method: string, url: string, headers: Record<string, string>): Promise<RawResponse> {
     this.#cseq += 1;
     const lines = [
       `${method} ${url} RTSP/1.0`,

@@ -18,7 +18,9 @@ export function readRtspItem(buffer: Buffer): RtspItem | undefined {
   const headers: Record<string, string> = {};
   for (const line of head.slice(1)) {
     const colon = line.indexOf(':');
-    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    const name = colon > 0 ? line.slice(0, colon).trim().toLowerCase() : '';
+    // The first of a repeated header: a 401 lists its Digest challenge before a Basic one.
+    if (name !== '' && !(name in headers)) headers[name] = line.slice(colon + 1).trim();
   }
   const length = Number(headers['content-length'] ?? 0);
   if (buffer.length < end + 4 + length) return undefined;

@@ -21,8 +21,8 @@ function args(overrides: Partial<CaptureArgs> = {}): string[] {
   });
 }
 
-/** The arguments between the last `-i` before `marker` and `marker`, i.e. one output's options. */
-function after(list: string[], value: string): string | undefined {
+/** The argument right after the first `value` (an option's value). */
+function valueAfter(list: string[], value: string): string | undefined {
   const at = list.indexOf(value);
   return at >= 0 ? list[at + 1] : undefined;
 }
@@ -41,9 +41,10 @@ describe('buildCaptureArgs', () => {
       },
     },
     {
-      name: 'file source: looped in real time, its own audio mapped optionally',
+      name: 'file source with sound: looped in real time, its picture and sound mapped by index',
       overrides: {
         source: { kind: 'file', path: '/clips/porch.mp4' },
+        file: { video: 1, audio: 2 },
         audio: { ...defaults.audio, source: 'source' },
       },
       expect: (a) => {
@@ -55,7 +56,68 @@ describe('buildCaptureArgs', () => {
           '/clips/porch.mp4',
         ]);
         expect(a.filter((x) => x === '-i')).toHaveLength(1);
-        expect(a).toContain('0:a:0?');
+        expect(valueAfter(a, '-filter_complex')).toMatch(/^\[0:1\]fps=25,/);
+        // The main stream and the PCMU output both take the file's sound; nothing optional (`?`).
+        expect(a.filter((x) => x === '0:2')).toHaveLength(2);
+        expect(a.join(' ')).not.toContain('?');
+      },
+    },
+    {
+      name: 'file source without sound: silence from anullsrc, so every audio output has a stream',
+      overrides: {
+        source: { kind: 'file', path: '/clips/screen.mp4' },
+        file: { video: 0, audio: undefined },
+        audio: { ...defaults.audio, source: 'source' },
+      },
+      expect: (a) => {
+        expect(a.filter((x) => x === '-i')).toHaveLength(2);
+        expect(a).toContain('anullsrc=channel_layout=mono:sample_rate=16000');
+        expect(a[a.indexOf('anullsrc=channel_layout=mono:sample_rate=16000') - 4]).toBe('-re');
+        expect(a.filter((x) => x === '1:a:0')).toHaveLength(2);
+        expect(valueAfter(a, '-filter_complex')).toMatch(/^\[0:0\]fps=/);
+      },
+    },
+    {
+      name: 'a still picture: looped by the image demuxer (-stream_loop repeats its one frame once)',
+      overrides: {
+        source: { kind: 'file', path: '/pictures/porch.jpg' },
+        file: { video: 0, audio: undefined, still: true },
+        audio: { ...defaults.audio, source: 'source' },
+      },
+      expect: (a) => {
+        expect(a.slice(0, a.indexOf('/pictures/porch.jpg') + 1).slice(-5)).toEqual([
+          '-re',
+          '-loop',
+          '1',
+          '-i',
+          '/pictures/porch.jpg',
+        ]);
+        expect(a).not.toContain('-stream_loop');
+      },
+    },
+    {
+      name: 'file source not probed: the first video stream and silence, never a map that may be empty',
+      overrides: {
+        source: { kind: 'file', path: 'clips/a:b.mkv' },
+        audio: { ...defaults.audio, source: 'source' },
+      },
+      expect: (a) => {
+        expect(a).toContain('file:clips/a:b.mkv');
+        expect(valueAfter(a, '-filter_complex')).toMatch(/^\[0:v:0\]fps=/);
+        expect(a.filter((x) => x === '1:a:0')).toHaveLength(2);
+        expect(a.join(' ')).not.toContain('?');
+      },
+    },
+    {
+      name: 'odd sizes (from an old state file) are rounded down to even ones libx264 takes',
+      overrides: {
+        main: { width: 1281, height: 721, fps: 25, bitrateKbps: 2000 },
+        sub: { width: 641, height: 361, fps: 10, bitrateKbps: 400 },
+      },
+      expect: (a) => {
+        expect(valueAfter(a, '-filter_complex')).toContain('scale=1280:720,split=3');
+        expect(valueAfter(a, '-filter_complex')).toContain('[vs]fps=10,scale=640:360[vsub]');
+        expect(a.join(' ')).toContain('smptehdbars=size=1280x720');
       },
     },
     {
@@ -133,11 +195,16 @@ describe('buildCaptureArgs', () => {
       'mulaw',
       'pipe:6',
     ]);
-    expect(after(a, '-g')).toBe('50');
+    expect(valueAfter(a, '-g')).toBe('50');
     expect(a).toContain('repeat-headers=1:aud=1');
-    expect(a.join(' ')).toContain('[va]fps=5,scale=320:180,format=gray[vana]');
+    expect(a.join(' ')).toContain('[va]fps=15,scale=320:180,format=gray[vana]');
     expect(a.join(' ')).toContain('[vs]fps=10,scale=640:360[vsub]');
     expect(a).toContain('-nostats');
     expect(a).not.toContain('-y');
+  });
+
+  it('never asks for analysis frames above the picture rate (no duplicated frames to analyse)', () => {
+    const slow = args({ main: { ...profiles.main, fps: 8 } });
+    expect(slow.join(' ')).toContain('[va]fps=8,scale=320:180,format=gray[vana]');
   });
 });

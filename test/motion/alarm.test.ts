@@ -18,14 +18,9 @@ function feed(alarm: MotionAlarm, from: number, samples: MotionSample[]): number
   return ts;
 }
 
-function setup(options: Partial<{ startFrames: number; endAfterMs: number; cooldownMs: number }> = {}) {
+function setup(options: Partial<{ startFrames: number; endAfterMs: number }> = {}) {
   const events: AlarmEvent[] = [];
-  const alarm = new MotionAlarm((e) => events.push(e), {
-    startFrames: 3,
-    endAfterMs: 2000,
-    cooldownMs: 10000,
-    ...options,
-  });
+  const alarm = new MotionAlarm((e) => events.push(e), { startFrames: 3, endAfterMs: 2000, ...options });
   return { alarm, events };
 }
 
@@ -83,26 +78,8 @@ describe('MotionAlarm', () => {
     expect(end?.box.h).toBeCloseTo(0.7);
   });
 
-  it('suppresses a new start during cooldown and starts when it is over if motion goes on', () => {
-    const { alarm, events } = setup({ startFrames: 2, endAfterMs: 1000, cooldownMs: 5000 });
-    feed(alarm, 0, [moving(), moving()]);
-    alarm.push(1400, quiet);
-    expect(events.map((e) => e.type)).toEqual(['start', 'end']);
-    expect(alarm.state).toBe('cooldown');
-    // Motion from 2000 on: far more than 2 frames, but cooldown lasts until 6400.
-    const samples = Array(25).fill(moving());
-    let ts = 2000;
-    for (const s of samples) {
-      alarm.push(ts, s);
-      if (ts < 6400) expect(events).toHaveLength(2);
-      ts += STEP;
-    }
-    expect(events).toHaveLength(3);
-    expect(events[2]).toMatchObject({ type: 'start', ts: 6400, motionTs: 2000 });
-  });
-
-  it('with no cooldown, a new alarm can start right after an end', () => {
-    const { alarm, events } = setup({ startFrames: 2, endAfterMs: 1000, cooldownMs: 0 });
+  it('starts the next alarm right after an end: there is no cooldown on events', () => {
+    const { alarm, events } = setup({ startFrames: 2, endAfterMs: 1000 });
     feed(alarm, 0, [moving(), moving()]);
     alarm.push(1200, quiet);
     feed(alarm, 1400, [moving(), moving()]);
@@ -123,7 +100,7 @@ describe('MotionAlarm', () => {
   });
 
   it('stop ends an active alarm at once and forgets a run in progress', () => {
-    const { alarm, events } = setup({ cooldownMs: 0 });
+    const { alarm, events } = setup();
     feed(alarm, 0, [moving(), moving(), moving()]);
     alarm.stop(700);
     expect(events.map((e) => [e.type, e.ts])).toEqual([
@@ -158,15 +135,11 @@ describe('MotionAlarm', () => {
     expect(events.map((e) => e.type)).toEqual(['start']);
     alarm.tick(4200);
     expect(events[1]).toMatchObject({ type: 'end', source: 'pir', durationMs: 2000, score: 0.3 });
-    // Cooldown holds a trigger back as it holds back video, until it is cleared.
-    alarm.trigger(5000);
-    expect(events).toHaveLength(2);
-    alarm.clearCooldown();
+    // The next trigger is the next alarm, at once.
     alarm.trigger(5200);
     expect(events[2]).toMatchObject({ type: 'start', source: 'pir', motionTs: 5200, box: { w: 0, h: 0 } });
     // A video-started alarm says so.
     alarm.stop(5400);
-    alarm.clearCooldown();
     feed(alarm, 6000, [moving(), moving(), moving()]);
     expect(events[4]).toMatchObject({ type: 'start', source: 'video', ts: 6400 });
   });

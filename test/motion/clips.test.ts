@@ -21,9 +21,8 @@ function play(c: Clip, sensitivity: number): Outcome {
   const detector = new MotionDetector({ sensitivity, zones: c.zones ?? [] });
   const events: AlarmEvent[] = [];
   const alarm = new MotionAlarm((e) => events.push(e), {
-    startFrames: detector.params.framesNeeded,
+    startFrames: detector.alarmFrames,
     endAfterMs: END_AFTER_MS,
-    cooldownMs: 30_000,
   });
   let motionFrames = 0;
   (decoded.get(c.id) ?? []).forEach((data, i) => {

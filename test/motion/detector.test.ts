@@ -33,7 +33,9 @@ describe('MotionDetector', () => {
   it('finds an object, with its box in normalized coordinates and its share of the area', () => {
     const detector = new MotionDetector();
     run(detector, 0, 10);
-    const [r] = run(detector, 10, 1, () => ({ rects: [square] }));
+    // Motion is an object that moves: it is followed from its first frame and counts from its second.
+    const [first, r] = run(detector, 10, 2, (i) => ({ rects: [{ ...square, x: 80 + (i - 10) * 20 }] }));
+    expect(first?.motion).toBe(false);
     expect(r?.motion).toBe(true);
     expect(r?.score).toBeCloseTo((40 * 40) / (W * H), 2);
     expect(r?.box?.x).toBeCloseTo(100 / W, 1);
@@ -63,7 +65,8 @@ describe('MotionDetector', () => {
     const [switched] = run(detector, 20, 1, () => ({ ...lit, rects: [square] }));
     expect(switched?.rebased).toBe(true);
     const moving = run(detector, 21, 5, (i) => ({ ...lit, rects: [{ ...square, x: 100 + (i - 20) * 20 }] }));
-    expect(moving.every((r) => r.motion)).toBe(true);
+    // The switch starts the tracks afresh: counted from the object's second frame after it.
+    expect(moving.slice(1).every((r) => r.motion)).toBe(true);
     // The object's old place now shows scenery that the relit background predicts: nothing there.
     const gone = run(detector, 26, 5, () => lit);
     expect(gone.filter((r) => r.motion)).toEqual([]);
@@ -81,8 +84,11 @@ describe('MotionDetector', () => {
     const noisy = (i: number): Paint => ({ noise: 15, seed: i + 1 });
     const still = run(detector, 0, 60, noisy);
     expect(still.filter((r) => r.motion)).toEqual([]);
-    const [found] = run(detector, 60, 1, (i) => ({ ...noisy(i), rects: [square] }));
-    expect(found?.motion).toBe(true);
+    const found = run(detector, 60, 2, (i) => ({
+      ...noisy(i),
+      rects: [{ ...square, x: 80 + (i - 60) * 20 }],
+    }));
+    expect(found[1]?.motion).toBe(true);
   });
 
   it('ignores motion in an exclude zone, and counts it again once the zone is removed', () => {
@@ -97,9 +103,10 @@ describe('MotionDetector', () => {
     };
     const detector = new MotionDetector({ zones: [zone] });
     run(detector, 0, 10);
-    expect(run(detector, 10, 1, () => ({ rects: [square] }))[0]?.motion).toBe(false);
+    const inZone = (i: number): Paint => ({ rects: [{ ...square, x: 84 + (i % 2) * 12 }] });
+    expect(run(detector, 10, 4, inZone).some((r) => r.motion)).toBe(false);
     detector.setZones([]);
-    expect(run(detector, 11, 1, () => ({ rects: [square] }))[0]?.motion).toBe(true);
+    expect(run(detector, 14, 2, inZone)[1]?.motion).toBe(true);
   });
 
   it('scores against the counted area only', () => {
@@ -113,7 +120,7 @@ describe('MotionDetector', () => {
     };
     const detector = new MotionDetector({ zones: [half] });
     run(detector, 0, 10);
-    const [r] = run(detector, 10, 1, () => ({ rects: [square] }));
+    const [, r] = run(detector, 10, 2, (i) => ({ rects: [{ ...square, x: 80 + (i - 10) * 20 }] }));
     expect(r?.score).toBeCloseTo((2 * 40 * 40) / (W * H), 2);
   });
 
@@ -124,10 +131,10 @@ describe('MotionDetector', () => {
       run(detector, 0, 20, (i) => ({ noise: 3, seed: i + 1 }));
       // The object: the scene under it, 30 levels darker.
       const paint = (i: number): Paint => ({ noise: 3, seed: i + 100 });
-      const frames = run(detector, 20, 3, (i) => {
+      const frames = run(detector, 20, 4, (i) => {
         const p = paint(i);
         const level = (base[100 * W + 200] as number) - 30;
-        return { ...p, rects: [{ ...faint, level }] };
+        return { ...p, rects: [{ ...faint, x: faint.x + (i - 20) * 4, level }] };
       });
       return frames.some((r) => r.motion);
     });
@@ -137,9 +144,12 @@ describe('MotionDetector', () => {
   it('takes a still object into the background after stillSeconds', () => {
     const detector = new MotionDetector({ stillSeconds: 2 });
     run(detector, 0, 10);
-    const parked = run(detector, 10, 20, () => ({ rects: [square] }));
-    expect(parked.slice(0, 9).every((r) => r.motion)).toBe(true);
-    expect(parked.slice(12).some((r) => r.motion)).toBe(false);
+    // It drives in for three frames, then parks.
+    const parked = run(detector, 10, 23, (i) => ({
+      rects: [{ ...square, x: 100 - 20 * Math.max(0, 12 - i) }],
+    }));
+    expect(parked.slice(1, 12).every((r) => r.motion)).toBe(true);
+    expect(parked.slice(15).some((r) => r.motion)).toBe(false);
   });
 
   it('learns again after reset, for the warm-up frames and the hold-off time', () => {

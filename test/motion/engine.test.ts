@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type AlarmEvent, MotionAlarm } from '../../src/motion/alarm.js';
 import type { GrayFrame } from '../../src/motion/detector.js';
 import { MotionDetector } from '../../src/motion/detector.js';
-import { MotionEngine, type MotionSettings, meanLuma } from '../../src/motion/engine.js';
+import { MotionEngine, type MotionEvent, type MotionSettings, meanLuma } from '../../src/motion/engine.js';
 import type { NightTransition } from '../../src/motion/night.js';
 import { H, type Paint, render, scene, W } from './synthetic.js';
 
@@ -17,7 +17,7 @@ function frame(i: number, base: Float32Array, paint: Paint = {}): GrayFrame {
 }
 
 function setup(motion: Partial<MotionSettings> = {}) {
-  const events: { event: AlarmEvent; data: number | undefined }[] = [];
+  const events: { event: MotionEvent; data: number | undefined }[] = [];
   const nights: NightTransition[] = [];
   const engine = new MotionEngine({
     motion: { ...MOTION, ...motion },
@@ -44,6 +44,17 @@ describe('MotionEngine', () => {
     expect(events[0]?.data).toBeTypeOf('number');
   });
 
+  it("carries the moving object's track on its events: where it came in and where it went", () => {
+    const { engine, events } = setup();
+    for (let i = 0; i < 10; i += 1) engine.push(frame(i, day));
+    for (let i = 10; i < 18; i += 1) engine.push(frame(i, day, { rects: [square(-20 + 30 * (i - 10))] }));
+    for (let i = 18; i < 30; i += 1) engine.push(frame(i, day));
+    const [start, end] = events.map((e) => e.event);
+    expect(start).toMatchObject({ type: 'start', track: { entry: 'left', heading: 'right' } });
+    expect(end).toMatchObject({ type: 'end', track: { id: start?.track?.id, heading: 'right' } });
+    expect(end?.track?.velocity.x).toBeGreaterThan(0);
+  });
+
   it('switches to night in the dark and resets the detector, so the IR picture raises no alarm', () => {
     // At night the IR LEDs light the near half of the scene with a texture of its own: a big change
     // that is neither a global gain nor over half the frame.
@@ -67,7 +78,7 @@ describe('MotionEngine', () => {
     // The same pictures without the reset: the detector alarms on the IR change.
     const bare = new MotionDetector();
     const bareEvents: AlarmEvent[] = [];
-    const alarm = new MotionAlarm((e) => bareEvents.push(e), { startFrames: bare.params.framesNeeded });
+    const alarm = new MotionAlarm((e) => bareEvents.push(e), { startFrames: bare.alarmFrames });
     for (const f of sequence) alarm.push(f.ts, bare.push(f));
     expect(bareEvents.some((e) => e.type === 'start')).toBe(true);
   });
@@ -96,9 +107,10 @@ describe('MotionEngine', () => {
 
   it('applies a new sensitivity to the frames an alarm needs', () => {
     const { engine } = setup();
-    expect(engine.alarm.options.startFrames).toBe(3);
+    // The sensitivity's frames less the one a track needs before it counts (3 and 5 frames).
+    expect(engine.alarm.options.startFrames).toBe(2);
     engine.configure({ motion: { ...MOTION, sensitivity: 1, cooldownSeconds: 60 } }, 0);
-    expect(engine.alarm.options).toMatchObject({ startFrames: 5, cooldownMs: 60_000 });
+    expect(engine.alarm.options).toMatchObject({ startFrames: 4 });
   });
 
   it('meanLuma samples the frame brightness', () => {

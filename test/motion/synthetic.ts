@@ -36,6 +36,10 @@ export interface Paint {
   /** Which noise: frames with different seeds get independent noise (16 patterns, cycled). */
   seed?: number;
   rects?: { x: number; y: number; w: number; h: number; level: number }[];
+  /** A local light on top of `gain`: a multiplier per pixel (shadows, beams, lamps). */
+  light?: (x: number, y: number) => number;
+  /** The scene shifted by this many pixels (the camera moved the other way); edges repeat. */
+  shift?: { x: number; y: number };
 }
 
 /** Frames whose seeds differ by a multiple of this get the same noise. */
@@ -60,11 +64,17 @@ function noiseField(seed: number): Float32Array {
 
 /** The scene under a light (gain, offset), with rectangles painted on and noise, clamped to bytes. */
 export function render(base: Float32Array, paint: Paint = {}): Buffer {
-  const { gain = 1, offset = 0, noise = 0, seed = 0, rects = [] } = paint;
+  const { gain = 1, offset = 0, noise = 0, seed = 0, rects = [], light, shift } = paint;
   const field = noiseField(seed);
   const out = Buffer.alloc(W * H);
+  const sx = shift?.x ?? 0;
+  const sy = shift?.y ?? 0;
   for (let i = 0; i < out.length; i += 1) {
-    const v = (base[i] as number) * gain + offset + (field[i] as number) * noise;
+    const x = i % W;
+    const y = (i - x) / W;
+    const from = shift ? clampTo(y - sy, H) * W + clampTo(x - sx, W) : i;
+    const g = light ? gain * light(x, y) : gain;
+    const v = (base[from] as number) * g + offset + (field[i] as number) * noise;
     out[i] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
   }
   for (const r of rects) {
@@ -76,4 +86,10 @@ export function render(base: Float32Array, paint: Paint = {}): Buffer {
     }
   }
   return out;
+}
+
+/** Sub-pixel shifts are rounded: the scene is sampled at whole pixels. */
+function clampTo(v: number, size: number): number {
+  const r = Math.round(v);
+  return r < 0 ? 0 : r >= size ? size - 1 : r;
 }

@@ -195,6 +195,19 @@ describe('the provisioning state machine', () => {
     expect(JSON.parse(await readFile(join(dataDir, 'provisioning.json'), 'utf8')).state).toBe('scanning');
   });
 
+  it('a press of the button while the AP is up clears its lockouts; bringing it up by itself does not', async () => {
+    const calls: string[] = [];
+    const softap: SoftApMode = {
+      start: async () => void calls.push('start'),
+      stop: async () => void calls.push('stop'),
+      clearLockouts: () => void calls.push('clear'),
+    };
+    const { service } = await setup({ softap });
+    expect(calls).toEqual(['start']);
+    await service.startSoftAp();
+    expect(calls).toEqual(['start', 'clear']);
+  });
+
   it('brings the SoftAP up while waiting and takes it down a while after the setup', async () => {
     const calls: string[] = [];
     const softap: SoftApMode = {

@@ -87,7 +87,7 @@ describe('SoftAP setup of a camera out of the box', () => {
       'failed: auth_error',
     );
 
-    const token = await (await fetch(`${consoleUrl}api/bind-token`)).text();
+    const token = await (await fetch(`${consoleUrl}api/bind-token`, { method: 'POST' })).text();
     expect(await phone.setConfig('HomeNet', 'correct horse')).toBe(0);
     expect(await phone.applyConfig()).toBe(0);
     expect(

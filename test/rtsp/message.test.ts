@@ -617,6 +617,17 @@ describe('parseTransport', () => {
         'RTP/AVP/TCP;interleaved=255',
         'RTP/AVP;client_port=abc',
         'RTP/AVP;client_port=70000',
+        // Issue #10: a zero or reversed port pair once reached dgram.send from a timer.
+        'RTP/AVP;unicast;client_port=1-0',
+        'RTP/AVP;unicast;client_port=0',
+        'RTP/AVP;unicast;client_port=0-1',
+        'RTP/AVP;unicast;client_port=65535',
+        'RTP/AVP;unicast;client_port=5000-7000',
+        'RTP/AVP;unicast;client_port=5001-5001',
+        'RTP/AVP/TCP;interleaved=3-2',
+        'RTP/AVP/TCP;interleaved=254-256',
+        'RTP/AVP;unicast;client_port=5000-5001;destination=evil.example.com',
+        'RTP/AVP;unicast;client_port=5000-5001;destination=300.1.1.1',
         'RTP/AVP/SCTP;unicast',
         '',
         'RTP/AVP;unicast;client_port=5000-5001',
@@ -627,6 +638,14 @@ describe('parseTransport', () => {
       'RTP/AVP;unicast;client_port=5000-5001',
       'RTP/AVP/TCP;unicast;interleaved=0-1',
     ]);
+  });
+
+  it('reads destination and source as literal addresses', () => {
+    const [spec] = parseTransport(
+      'RTP/AVP;unicast;client_port=5000-5001;destination=10.0.0.9;source=FE80::1',
+    );
+    expect(spec).toMatchObject({ destination: '10.0.0.9', source: 'fe80::1', clientPort: [5000, 5001] });
+    expect(parseTransport('RTP/AVP;unicast;client_port=5000;destination')[0]?.destination).toBeUndefined();
   });
 
   it('never throws on arbitrary strings', () => {
@@ -644,6 +663,7 @@ describe('parseTransport', () => {
             expect(['UDP', 'TCP']).toContain(spec.lowerTransport);
             for (const pair of [spec.interleaved, spec.clientPort]) {
               if (pair) expect(pair.every((n) => Number.isInteger(n) && n >= 0 && n <= 65535)).toBe(true);
+              if (pair) expect(pair[1]).toBe(pair[0] + 1);
             }
           }
         },

@@ -49,7 +49,7 @@ describe('RTSP with a stalled client among others', () => {
   });
 
   it('keeps the other three clients fed and disconnects the stalled one', async () => {
-    const stalled = new StalledClient(cam.rtspPort, cam.url('/main'));
+    const stalled = new StalledClient(cam.rtspPort, cam.url('/main', false), cam.credentials);
     await stalled.stalled();
     const others = await Promise.all([
       decodeFrames(cam.url('/main'), 45),

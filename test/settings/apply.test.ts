@@ -37,6 +37,26 @@ describe('mergeDesired', () => {
     });
   });
 
+  it('takes a minimum object size per zone, and rejects one out of range naming where it is', () => {
+    const triangle: [number, number][] = [
+      [0, 0],
+      [1, 0],
+      [1, 1],
+    ];
+    const ok = mergeDesired(defaultSettings(), {
+      motion: { zones: [{ name: 'path', points: triangle, minObjectArea: 0.002 }] },
+    });
+    expect(ok.rejected).toEqual([]);
+    expect(ok.settings.motion.zones[0]?.minObjectArea).toBe(0.002);
+    const bad = mergeDesired(defaultSettings(), {
+      motion: { zones: [{ name: 'path', points: triangle, minObjectArea: 2 }] },
+    });
+    expect(bad.applied).toEqual([]);
+    expect(bad.rejected).toEqual([
+      { key: 'motion.zones.0.minObjectArea', code: 'invalid_value', message: expect.stringMatching(/0\.5/) },
+    ]);
+  });
+
   it('replaces arrays instead of merging them, filling defaults in new items', () => {
     const triangle: [number, number][] = [
       [0, 0],

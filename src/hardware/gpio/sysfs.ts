@@ -2,7 +2,7 @@ import { existsSync, type FSWatcher, readFileSync, watch, writeFileSync } from '
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Clock, TimerHandle } from '../clock.js';
-import type { DigitalInput, DigitalOutput } from './types.js';
+import type { GpioLine } from './types.js';
 
 export interface SysfsGpioOptions {
   /** /sys/class/gpio on a camera; the simulator's own directory with the same layout otherwise. */
@@ -20,19 +20,27 @@ export interface SysfsGpioOptions {
  * synchronous, as in onoff: they are tiny, and it keeps timing exact. Active-low is applied here,
  * with the kernel's own active_low set to 0, so every board is configured in one place.
  */
-export class SysfsGpio implements DigitalInput, DigitalOutput {
+export class SysfsGpio implements GpioLine {
   readonly #o: SysfsGpioOptions;
   readonly #dir: string;
   #exported = false;
+  #ready = false;
+  /** A level written before setup (an LED's initial off), applied once the line is set up. */
+  #early: boolean | undefined;
 
   private constructor(options: SysfsGpioOptions) {
     this.#o = options;
     this.#dir = join(options.root, `gpio${options.line}`);
   }
 
+  /** The line without touching sysfs yet: the owner's `start()` calls `setup()`, so a lifecycle unwinds it. */
+  static create(options: SysfsGpioOptions): SysfsGpio {
+    return new SysfsGpio(options);
+  }
+
   static async open(options: SysfsGpioOptions): Promise<SysfsGpio> {
     const gpio = new SysfsGpio(options);
-    await gpio.#setup();
+    await gpio.setup();
     return gpio;
   }
 
@@ -46,6 +54,10 @@ export class SysfsGpio implements DigitalInput, DigitalOutput {
   }
 
   write(active: boolean): void {
+    if (!this.#ready) {
+      this.#early = active;
+      return;
+    }
     writeFileSync(join(this.#dir, 'value'), active !== this.#o.activeLow ? '1' : '0');
   }
 
@@ -84,11 +96,15 @@ export class SysfsGpio implements DigitalInput, DigitalOutput {
 
   /** Gives the line back to the kernel if this process exported it. */
   close(): void {
+    if (!this.#ready) return;
     if (this.#o.direction === 'out') this.write(false);
     if (this.#exported) writeFileSync(join(this.#o.root, 'unexport'), String(this.#o.line));
+    this.#ready = false;
   }
 
-  async #setup(): Promise<void> {
+  /** Exports the line if needed and sets its direction; idempotent. */
+  async setup(): Promise<void> {
+    if (this.#ready) return;
     if (!existsSync(this.#dir)) {
       writeFileSync(join(this.#o.root, 'export'), String(this.#o.line));
       this.#exported = true;
@@ -102,6 +118,8 @@ export class SysfsGpio implements DigitalInput, DigitalOutput {
       this.#attr('direction', 'in');
       this.#attr('edge', 'both');
     }
+    this.#ready = true;
+    if (this.#early !== undefined) this.write(this.#early);
   }
 
   #attr(name: string, value: string): void {

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../core/logger.js';
+import { SerialQueue } from '../../core/serial-queue.js';
 import type { PromptName } from './prompts.js';
 
 export interface Voice {
@@ -35,7 +36,8 @@ export class FfmpegVoice
   readonly #log: Logger;
   readonly #ffmpeg: string;
   readonly #maxMs: number;
-  #chain: Promise<void> = Promise.resolve();
+  /** Prompts one after another; one that fails to play is logged in #play and never stops the next. */
+  readonly #queue: SerialQueue;
   #current: ChildProcess | undefined;
   #stopped = false;
   #count = 0;
@@ -55,19 +57,24 @@ export class FfmpegVoice
     this.#log = options.log.child({ module: 'voice' });
     this.#ffmpeg = options.ffmpeg ?? 'ffmpeg';
     this.#maxMs = options.maxMs ?? 10000;
-    if (options.ready !== undefined) this.#chain = options.ready.then(() => undefined);
+    // A handful of prompts can be waiting (setup steps in a row); past that, a new one is refused.
+    this.#queue = new SerialQueue({ maxPending: 16 });
+    const ready = options.ready;
+    // Prompt files not there (yet): the first task waits for them, so every prompt does.
+    if (ready !== undefined) this.#queue.push(() => ready.then(() => undefined));
   }
 
   say(prompt: PromptName): Promise<void> {
-    const next = this.#chain.then(() => this.#play(prompt));
-    this.#chain = next;
-    return next;
+    // Never rejects: callers fire and forget, and a dropped prompt is only worth a log line.
+    return this.#queue
+      .run(() => this.#play(prompt))
+      .catch((err: unknown) => this.#log.warn({ err, prompt }, 'voice prompt dropped'));
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#current?.kill('SIGTERM');
-    await this.#chain;
+    await this.#queue.idle();
   }
 
   async #play(prompt: PromptName): Promise<void> {

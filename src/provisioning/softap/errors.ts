@@ -9,6 +9,9 @@ export type ProtocommReason =
   | 'out_of_sequence'
   | 'proof_failed'
   | 'locked_out'
+  | 'rate_limited'
+  | 'wrong_client'
+  | 'busy'
   | 'no_session'
   | 'session_expired'
   | 'decrypt_failed'
@@ -22,10 +25,13 @@ const STATUS: Record<ProtocommReason, number> = {
   decrypt_failed: 400,
   proof_failed: 401,
   no_session: 403,
+  wrong_client: 403,
   session_expired: 403,
   unknown_endpoint: 404,
   locked_out: 429,
+  rate_limited: 429,
   internal: 500,
+  busy: 503,
 };
 
 export class ProtocommError extends Error {

@@ -51,3 +51,62 @@ export class Lockout {
     this.#lockedUntil = 0;
   }
 }
+
+/** Client addresses remembered; past that the least recently seen unlocked one is forgotten first. */
+const MAX_CLIENTS = 256;
+
+/**
+ * One `Lockout` per client address: a stranger's wrong guesses lock out the stranger, not the owner.
+ * Guessing from many addresses is bounded by the handshake rate limit (rate-limit.ts), not here.
+ */
+export class ClientLockouts {
+  readonly #options: LockoutOptions;
+  readonly #now: () => number;
+  /** In least-recently-used order. */
+  readonly #clients = new Map<string, Lockout>();
+
+  constructor(options: LockoutOptions, now: () => number) {
+    this.#options = options;
+    this.#now = now;
+  }
+
+  #get(client: string): Lockout {
+    let lockout = this.#clients.get(client);
+    if (lockout) this.#clients.delete(client);
+    lockout ??= new Lockout(this.#options, this.#now);
+    this.#clients.set(client, lockout);
+    if (this.#clients.size > MAX_CLIENTS) {
+      let victim: string | undefined;
+      for (const [key, value] of this.#clients) {
+        victim ??= key;
+        if (value.remainingMs() === 0 && key !== client) {
+          victim = key;
+          break;
+        }
+      }
+      if (victim !== undefined) this.#clients.delete(victim);
+    }
+    return lockout;
+  }
+
+  remainingMs(client: string): number {
+    return this.#clients.get(client)?.remainingMs() ?? 0;
+  }
+
+  failures(client: string): number {
+    return this.#clients.get(client)?.failures ?? 0;
+  }
+
+  recordFailure(client: string): number {
+    return this.#get(client).recordFailure();
+  }
+
+  recordSuccess(client: string): void {
+    this.#clients.delete(client);
+  }
+
+  /** The owner pressed the button: nobody is locked out any more. */
+  clear(): void {
+    this.#clients.clear();
+  }
+}

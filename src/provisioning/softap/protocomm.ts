@@ -39,10 +39,14 @@ export class Protocomm {
     return this.#security.isEstablished(id);
   }
 
-  /** The reply body, or a ProtocommError saying how to refuse. */
-  async handle(endpoint: string, sessionId: number, body: Uint8Array): Promise<Uint8Array> {
+  clearLockouts(): void {
+    this.#security.clearLockouts();
+  }
+
+  /** The reply body, or a ProtocommError saying how to refuse. `client` is the peer's address. */
+  async handle(endpoint: string, sessionId: number, body: Uint8Array, client: string): Promise<Uint8Array> {
     if (endpoint === VERSION_ENDPOINT) return this.#version;
-    if (endpoint === SESSION_ENDPOINT) return this.#security.handleSession(sessionId, body);
+    if (endpoint === SESSION_ENDPOINT) return this.#security.handleSession(sessionId, body, client);
     const handler = this.#endpoints.get(endpoint);
     if (!handler) throw new ProtocommError('unknown_endpoint', `no endpoint ${endpoint}`);
     const request = this.#security.decrypt(sessionId, body);

@@ -4,9 +4,13 @@
  * one log line. Bodies, keys, the verification code, the Wi-Fi password and the bind token are never
  * logged.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { AgentError } from '../../core/errors.js';
+import { LogLimit } from '../../core/log-limit.js';
 import type { Logger } from '../../core/logger.js';
+import { SerialQueue } from '../../core/serial-queue.js';
 import { captiveAnswer } from './captive.js';
 import { cloudBindEndpoint } from './endpoints/cloud-bind.js';
 import { wifiConfigEndpoint } from './endpoints/wifi-config.js';
@@ -14,8 +18,10 @@ import { wifiCtrlEndpoint } from './endpoints/wifi-ctrl.js';
 import { wifiScanEndpoint } from './endpoints/wifi-scan.js';
 import { ProtocommError } from './errors.js';
 import { ProvisioningFlow } from './flow.js';
-import { DEFAULT_LOCKOUT, Lockout, type LockoutOptions } from './lockout.js';
+import { ClientLockouts, DEFAULT_LOCKOUT, type LockoutOptions } from './lockout.js';
+import type { ModPow } from './modpow.js';
 import { type EndpointHandler, Protocomm } from './protocomm.js';
+import { DEFAULT_HANDSHAKE_LIMIT, HandshakeLimiter, type HandshakeLimitOptions } from './rate-limit.js';
 import { Security2 } from './security2.js';
 import { TransportSessions } from './transport-session.js';
 import type { ProvisioningCallbacks, ProvisioningEvent, WifiBackend } from './types.js';
@@ -34,18 +40,35 @@ export interface SoftApServerOptions {
   onEvent?: (event: ProvisioningEvent) => void;
   /** Where received secrets are registered so no log line anywhere can print them. */
   secrets?: { add(value: string): void };
+  /** Wrong proofs allowed per client address before it is locked out (default 5, then 1 min, doubling). */
   lockout?: Partial<LockoutOptions>;
+  /** Handshakes (command 0) per client address and overall (default bursts of 5 and 20, then 6 and 120 a minute). */
+  handshakeLimit?: Partial<HandshakeLimitOptions>;
   /** Default 5 minutes: the user may take a while to pick a network and type its password. */
   sessionIdleMs?: number;
   /** Default 30 s between the two handshake messages. */
   handshakeTimeoutMs?: number;
   /** Default 4096, ESP-IDF's limit. */
   maxBodyBytes?: number;
+  /** Default 32 open connections, 8 of them from one address. */
   maxConnections?: number;
+  maxConnectionsPerClient?: number;
+  /** Requests waiting for their turn (default 64); past that `503 busy`. */
+  maxPending?: number;
   now?: () => number;
+  /** Only for the bench, which times the former BigInt exponentiation against OpenSSL's. */
+  modPow?: ModPow;
 }
 
 const ENDPOINT = /^\/([a-z-]{1,32})$/;
+const MAX_HEADER_BYTES = 8192;
+const MAX_HEADERS = 32;
+
+/** The peer's address as the limits key it: `::ffff:192.168.4.2` and `192.168.4.2` are one client. */
+export function clientAddress(socket: Socket): string {
+  const address = socket.remoteAddress ?? 'unknown';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
 
 type Body = { kind: 'ok'; data: Buffer } | { kind: 'too_large' } | { kind: 'aborted' };
 
@@ -79,15 +102,27 @@ export class SoftApServer {
   readonly name = 'softap-provisioning';
   readonly #options: SoftApServerOptions;
   readonly #log: Logger;
+  readonly #refusals: LogLimit;
   #server: Server | undefined;
   #flow: ProvisioningFlow | undefined;
+  #protocomm: Protocomm | undefined;
   #port = 0;
   /** Protocomm requests run one at a time: each moves the session's nonce counter. */
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue: SerialQueue;
 
   constructor(options: SoftApServerOptions) {
     this.#options = options;
     this.#log = options.log.child({ module: 'softap' });
+    this.#refusals = new LogLimit(this.#log);
+    this.#queue = new SerialQueue({ maxPending: options.maxPending ?? 64 });
+  }
+
+  /**
+   * The owner pressed the button: every wrong-proof lockout and handshake budget starts afresh, so a
+   * stranger's guessing cannot keep the owner's phone out for longer than it takes to press it.
+   */
+  clearLockouts(): void {
+    this.#protocomm?.clearLockouts();
   }
 
   get port(): number {
@@ -105,8 +140,10 @@ export class SoftApServer {
     options.secrets?.add(options.verificationCode);
     const security = new Security2({
       password: options.verificationCode,
-      lockout: new Lockout({ ...DEFAULT_LOCKOUT, ...options.lockout }, now),
+      lockouts: new ClientLockouts({ ...DEFAULT_LOCKOUT, ...options.lockout }, now),
+      limiter: new HandshakeLimiter({ ...DEFAULT_HANDSHAKE_LIMIT, ...options.handshakeLimit }, now),
       now,
+      ...(options.modPow ? { modPow: options.modPow } : {}),
       idleTimeoutMs: options.sessionIdleMs ?? 5 * 60_000,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 30_000,
       report,
@@ -125,23 +162,47 @@ export class SoftApServer {
       ['cloud-bind', cloudBindEndpoint(flow)],
     ]);
     const protocomm = new Protocomm(versionInfo(), security, endpoints);
+    this.#protocomm = protocomm;
     const sessions = new TransportSessions<Socket>({
       open: (id) => protocomm.openSession(id),
       close: (id) => protocomm.closeSession(id),
       isProtected: (id) => protocomm.isEstablished(id),
     });
 
-    const server = createServer({ maxHeaderSize: 8192 }, (request, response) => {
-      this.#serve(request, response, protocomm, sessions).catch((err: unknown) => {
-        this.#log.error({ err }, 'softap request failed');
-        this.#send(response, 500, 'text/plain', 'internal\n');
-      });
-    });
+    // Slow or stalled requests are checked every second, not every 30 s (Node's default), so a
+    // slowloris holds a connection for `headersTimeout` and no longer.
+    const server = createServer(
+      { maxHeaderSize: MAX_HEADER_BYTES, connectionsCheckingInterval: 1000 },
+      (request, response) => {
+        this.#serve(request, response, protocomm, sessions).catch((err: unknown) => {
+          this.#log.error({ err }, 'softap request failed');
+          this.#send(response, 500, 'text/plain', 'internal\n');
+        });
+      },
+    );
     server.requestTimeout = 15_000;
     server.headersTimeout = 10_000;
     server.keepAliveTimeout = 60_000;
     server.maxConnections = options.maxConnections ?? 32;
-    server.on('connection', (socket: Socket) => socket.on('close', () => sessions.connectionClosed(socket)));
+    server.maxHeadersCount = MAX_HEADERS;
+    const perClient = options.maxConnectionsPerClient ?? 8;
+    const open = new Map<string, number>();
+    server.on('connection', (socket: Socket) => {
+      const client = clientAddress(socket);
+      const count = (open.get(client) ?? 0) + 1;
+      if (count > perClient) {
+        this.#log.debug({ client }, 'softap: too many connections from one client');
+        socket.destroy();
+        return;
+      }
+      open.set(client, count);
+      socket.on('close', () => {
+        const left = (open.get(client) ?? 1) - 1;
+        if (left > 0) open.set(client, left);
+        else open.delete(client);
+        sessions.connectionClosed(socket);
+      });
+    });
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       this.#log.debug({ code: err.code }, 'softap: malformed HTTP request');
       if (err.code !== 'ECONNRESET' && socket.writable) {
@@ -219,13 +280,17 @@ export class SoftApServer {
       response.setHeader('connection', 'close');
       return this.#send(response, 413, 'text/plain', 'payload too large\n');
     }
-    const task = () => this.#protocomm(request, response, protocomm, sessions, endpoint, body.data);
-    const run = this.#queue.then(task, task);
-    this.#queue = run.catch(() => undefined);
-    await run;
+    try {
+      await this.#queue.run(() => this.#handle(request, response, protocomm, sessions, endpoint, body.data));
+    } catch (err) {
+      if (!(err instanceof AgentError && err.code === 'queue_full')) throw err;
+      this.#log.debug({ endpoint }, 'softap: request queue full');
+      response.setHeader('retry-after', 1);
+      return this.#send(response, 503, 'text/plain', 'busy\n');
+    }
   }
 
-  async #protocomm(
+  async #handle(
     request: IncomingMessage,
     response: ServerResponse,
     protocomm: Protocomm,
@@ -233,14 +298,21 @@ export class SoftApServer {
     endpoint: string,
     body: Buffer,
   ): Promise<void> {
-    const session = sessions.resolve(request.headers.cookie, request.socket);
+    // The response may already be gone (the client hung up while waiting its turn).
+    if (response.destroyed) return;
+    const client = clientAddress(request.socket);
+    let session: ReturnType<typeof sessions.resolve>;
     let reply: Uint8Array;
     try {
-      reply = await protocomm.handle(endpoint, session.id, body);
+      session = sessions.resolve(request.headers.cookie, request.socket, client);
+      reply = await protocomm.handle(endpoint, session.id, body, client);
     } catch (err) {
       if (!(err instanceof ProtocommError)) throw err;
-      const level = err.status >= 500 ? 'error' : 'info';
-      this.#log[level]({ endpoint, status: err.status, reason: err.reason }, `softap: ${err.message}`);
+      // A stranger repeating a refused request gets one log line per reason per 10 s, not one each.
+      const fields = { endpoint, client, status: err.status, reason: err.reason };
+      if (err.status >= 500) this.#log.error(fields, `softap: ${err.message}`);
+      else if (err.reason === 'rate_limited') this.#log.debug(fields, `softap: ${err.message}`);
+      else this.#refusals.info(err.reason, fields, `softap: ${err.message}`);
       if (err.retryAfterMs !== undefined)
         response.setHeader('retry-after', Math.ceil(err.retryAfterMs / 1000));
       return this.#send(response, err.status, 'text/plain', `${err.reason}\n`);
@@ -270,16 +342,28 @@ export class SoftApServer {
     const log = this.#log;
     switch (event.type) {
       case 'session_established':
-        log.info('softap: secure session established');
+        log.info({ client: event.client }, 'softap: secure session established');
         break;
       case 'proof_failed':
         log.warn(
-          { failures: event.failures, lockedForMs: event.lockedForMs },
+          { client: event.client, failures: event.failures, lockedForMs: event.lockedForMs },
           'softap: wrong verification code (client proof failed)',
         );
         break;
       case 'session_refused_locked':
-        log.warn({ retryAfterMs: event.retryAfterMs }, 'softap: session refused, locked out');
+        log.warn(
+          { client: event.client, retryAfterMs: event.retryAfterMs },
+          'softap: session refused, locked out',
+        );
+        break;
+      case 'handshakes_limited':
+        log.warn(
+          { client: event.client, scope: event.scope, retryAfterMs: event.retryAfterMs },
+          'softap: too many handshakes, refusing for a while',
+        );
+        break;
+      case 'lockouts_cleared':
+        log.info('softap: lockouts cleared (button pressed)');
         break;
       case 'credentials_received':
         log.info({ ssid: event.ssid }, 'softap: Wi-Fi credentials received');

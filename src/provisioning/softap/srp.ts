@@ -5,10 +5,13 @@
  *   S = (A * v^u)^b                K = H(S)             (S without leading zero bytes)
  *   M = H(H(N) xor H(PAD(g)) | H(I) | s | A | B | K)   HAMK = H(A | M | K)
  * with A and B hashed exactly as they travelled. The group and hash are parameters only so that the
- * published RFC 5054 vectors (1024-bit, SHA-1) can check this arithmetic.
+ * published RFC 5054 vectors (1024-bit, SHA-1) can check this arithmetic. The exponentiations go
+ * through OpenSSL (modpow.ts); `modPow` is a parameter only so the bench can time the BigInt version
+ * this code used before.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { bigIntToBytes, bytesToBigInt, modPow, padTo } from './bigint.js';
+import { bigIntToBytes, bytesToBigInt, padTo } from './bigint.js';
+import { type ModPow, modPowNative } from './modpow.js';
 
 export interface SrpGroup {
   readonly N: bigint;
@@ -47,7 +50,13 @@ export function srpPrivateKey(group: SrpGroup, salt: Uint8Array, username: strin
   return bytesToBigInt(hash(group, salt, hash(group, utf8(`${username}:${password}`))));
 }
 
-export function srpVerifier(group: SrpGroup, salt: Uint8Array, username: string, password: string): bigint {
+export function srpVerifier(
+  group: SrpGroup,
+  salt: Uint8Array,
+  username: string,
+  password: string,
+  modPow: ModPow = modPowNative,
+): bigint {
   return modPow(group.g, srpPrivateKey(group, salt, username, password), group.N);
 }
 
@@ -93,6 +102,7 @@ export function srpServerStep(
   credentials: SrpCredentials,
   A: Uint8Array,
   b: bigint,
+  modPow: ModPow = modPowNative,
 ): SrpServerStep {
   const { N } = group;
   const v = credentials.verifier;
@@ -120,22 +130,29 @@ export class SrpServer {
     this.sessionKey = step.sessionKey;
   }
 
+  /** A client key worth an exponentiation: 1 to |N| bytes, and A mod N != 0 (RFC 5054 2.5.4). */
+  static acceptable(group: SrpGroup, A: Uint8Array): boolean {
+    return A.length > 0 && A.length <= group.length && bytesToBigInt(A) % group.N !== 0n;
+  }
+
   /**
    * Undefined when A is unusable (A mod N = 0 would force S = 0 whatever the password, RFC 5054
-   * 2.5.4). b is drawn again until B and S both fill the modulus: clients differ on whether they pad
-   * these before hashing, and full-length values make every reading agree.
+   * 2.5.4; checked here, before any exponentiation). b is drawn again until B and S both fill the
+   * modulus: clients differ on whether they pad these before hashing, and full-length values make
+   * every reading agree.
    */
   static start(
     group: SrpGroup,
     credentials: SrpCredentials,
     A: Uint8Array,
-    random: (n: number) => Uint8Array = randomBytes,
+    options: { random?: (n: number) => Uint8Array; modPow?: ModPow } = {},
   ): SrpServer | undefined {
-    if (A.length === 0 || A.length > group.length || bytesToBigInt(A) % group.N === 0n) return undefined;
+    const random = options.random ?? randomBytes;
+    if (!SrpServer.acceptable(group, A)) return undefined;
     for (let attempt = 0; attempt < 64; attempt++) {
       const b = bytesToBigInt(random(EPHEMERAL_BYTES));
       if (b === 0n) continue;
-      const step = srpServerStep(group, credentials, A, b);
+      const step = srpServerStep(group, credentials, A, b, options.modPow);
       if (step.B.length === group.length && bigIntToBytes(step.S).length === group.length) {
         return new SrpServer(group, credentials.salt, A, step);
       }

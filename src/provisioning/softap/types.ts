@@ -67,11 +67,14 @@ export interface ProvisioningCallbacks {
   onBindToken(request: BindRequest): Promise<BindOutcome>;
 }
 
-/** Facts the protocol core reports so the HTTP layer can log them; none carries a secret. */
+/** Facts the protocol core reports so the HTTP layer can log them; none carries a secret (`client` is an address). */
 export type ProvisioningEvent =
-  | { type: 'session_established' }
-  | { type: 'proof_failed'; failures: number; lockedForMs: number }
-  | { type: 'session_refused_locked'; retryAfterMs: number }
+  | { type: 'session_established'; client: string }
+  | { type: 'proof_failed'; client: string; failures: number; lockedForMs: number }
+  | { type: 'session_refused_locked'; client: string; retryAfterMs: number }
+  /** The first refusal of a burst only, so a flood is one log line, not thousands. */
+  | { type: 'handshakes_limited'; client: string; scope: 'client' | 'global'; retryAfterMs: number }
+  | { type: 'lockouts_cleared' }
   | { type: 'credentials_received'; ssid: string }
   | { type: 'wifi_outcome'; ssid: string; outcome: 'connected' | WifiFailure | 'error' }
   | { type: 'bind_token_received'; region: string }

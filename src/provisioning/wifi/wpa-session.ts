@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import { AgentError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { SerialQueue } from '../../core/serial-queue.js';
 import { cleanInteractiveLine, eventText } from './wpa-parse.js';
 
 interface Pending {
@@ -23,7 +24,8 @@ export class WpaCliSession extends EventEmitter<{ event: [text: string] }> {
   readonly #child: ChildProcess;
   readonly #log: Logger;
   readonly #queue: Pending[] = [];
-  #chain: Promise<unknown> = Promise.resolve();
+  /** One command on the wire at a time: replies carry no id. A few may wait; more is `queue_full`. */
+  readonly #commands = new SerialQueue({ maxPending: 16 });
   #exited = false;
   readonly #closed: Promise<void>;
 
@@ -87,9 +89,7 @@ export class WpaCliSession extends EventEmitter<{ event: [text: string] }> {
         this.#queue.push({ command, lines: [], resolve, reject, timer });
         this.#child.stdin.write(command === 'ping' ? 'ping\n' : `${command}\nping\n`);
       });
-    const result = this.#chain.then(run, run);
-    this.#chain = result.catch(() => undefined);
-    return result;
+    return this.#commands.run(run);
   }
 
   async close(): Promise<void> {

@@ -139,8 +139,15 @@ function rawExchange(port: number, bytes: Buffer): Promise<string> {
 }
 
 beforeAll(async () => {
-  // Wrong proofs are part of the noise; the lock-out has its own tests.
-  const started = await startHarness({ lockout: { maxFailures: 1_000_000 } });
+  // Wrong proofs and handshake floods are part of the noise; the lock-out and the rate limit have
+  // their own tests (and the hostile suite against the simulator keeps the defaults).
+  const started = await startHarness({
+    lockout: { maxFailures: 1_000_000 },
+    handshakeLimit: {
+      perClient: { burst: 1e6, perMinute: 1e6 },
+      global: { burst: 1e6, perMinute: 1e6 },
+    },
+  });
   harness = Object.assign(started, { port: started.server.port });
   harness.wifi.connectDelayMs = 1;
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bigIntToBytes, modPow } from '../../../src/provisioning/softap/bigint.js';
+import { bigIntToBytes } from '../../../src/provisioning/softap/bigint.js';
+import { modPowNative } from '../../../src/provisioning/softap/modpow.js';
 import {
   makeSrpCredentials,
   SRP_3072_SHA512,
@@ -11,7 +12,7 @@ import {
   srpServerStep,
   srpVerifier,
 } from '../../../src/provisioning/softap/srp.js';
-import { N as CLIENT_N, Srp6aClient, toBigInt } from './client/srp6a.js';
+import { N as CLIENT_N, powMod, Srp6aClient, toBigInt } from './client/srp6a.js';
 
 interface Vector {
   N?: string;
@@ -49,7 +50,7 @@ function checkVector(group: SrpGroup, t: Vector): void {
   const verifier = srpVerifier(group, salt, t.I, t.P);
   expect(verifier).toBe(big(t.v));
   // A is the client's; computing it here checks the group, not the server.
-  expect(modPow(group.g, big(t.a), group.N)).toBe(big(t.A));
+  expect(powMod(group.g, big(t.a), group.N)).toBe(big(t.A));
   const step = srpServerStep(group, { salt, verifier }, hex(t.A), big(t.b));
   expect(asHex(step.B)).toBe(t.B);
   expect(step.u).toBe(big(t.u));
@@ -75,6 +76,36 @@ describe('SRP-6a known answers', () => {
 
   it('the client in the test folder uses the same group as the server', () => {
     expect(CLIENT_N).toBe(SRP_3072_SHA512.N);
+  });
+});
+
+describe('modular exponentiation through OpenSSL', () => {
+  const N = SRP_3072_SHA512.N;
+  it('agrees with square-and-multiply on random 3072-bit bases, leading zero bytes in the result included', () => {
+    let seed = 0x1234_5678n;
+    const next = () => {
+      // A fixed sequence (64-bit LCG) so a failure can be replayed.
+      seed = (seed * 6364136223846793005n + 1442695040888963407n) % (1n << 64n);
+      return seed;
+    };
+    for (let i = 0; i < 20; i++) {
+      let base = 0n;
+      for (let w = 0; w < 48; w++) base = (base << 64n) | next();
+      // Every fifth base is small, so the result and the input both take fewer than 384 bytes.
+      if (i % 5 === 0) base >>= 3000n;
+      const exponent = (next() << 192n) | (next() << 128n) | (next() << 64n) | next();
+      expect(modPowNative(base, exponent, N)).toBe(powMod(base, exponent, N));
+    }
+  });
+
+  it('answers the values OpenSSL itself refuses: 0, 1, N - 1, N, a zero exponent', () => {
+    expect(modPowNative(0n, 5n, N)).toBe(0n);
+    expect(modPowNative(N, 5n, N)).toBe(0n);
+    expect(modPowNative(1n, 5n, N)).toBe(1n);
+    expect(modPowNative(N - 1n, 3n, N)).toBe(N - 1n);
+    expect(modPowNative(N - 1n, 4n, N)).toBe(1n);
+    expect(modPowNative(12345n, 0n, N)).toBe(1n);
+    expect(modPowNative(N + 2n, 10n, N)).toBe(1024n);
   });
 });
 
@@ -117,7 +148,7 @@ describe('SrpServer against the independent client', () => {
     expect(SrpServer.start(SRP_3072_SHA512, credentials, new Uint8Array(385).fill(1))).toBeUndefined();
     // A short A (leading zero bytes dropped, as esp_prov may send) is fine.
     const client = new Srp6aClient('wifiprov', 'K7Q2XM', 7n);
-    expect(toBigInt(client.publicKey)).toBe(modPow(5n, 7n, N));
+    expect(toBigInt(client.publicKey)).toBe(powMod(5n, 7n, N));
     expect(SrpServer.start(SRP_3072_SHA512, credentials, client.publicKey)).toBeDefined();
   });
 

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Sec2Cipher } from '../../../src/provisioning/softap/cipher.js';
-import { Lockout } from '../../../src/provisioning/softap/lockout.js';
-import { sessionCookie, TransportSessions } from '../../../src/provisioning/softap/transport-session.js';
+import { ClientLockouts, Lockout } from '../../../src/provisioning/softap/lockout.js';
+import { HandshakeLimiter } from '../../../src/provisioning/softap/rate-limit.js';
+import {
+  MAX_PER_CLIENT,
+  MAX_SESSIONS,
+  sessionCookie,
+  TransportSessions,
+} from '../../../src/provisioning/softap/transport-session.js';
 
 describe('Sec2Cipher', () => {
   const key = Buffer.alloc(64, 9);
@@ -62,7 +68,7 @@ describe('TransportSessions', () => {
     expect(sessionCookie(undefined)).toBeUndefined();
   });
 
-  it('continues by cookie or connection, keeps a few, never forgets the protected one', () => {
+  it('continues by cookie or connection, keeps a few per client, never forgets the protected one', () => {
     const opened: number[] = [];
     const closed: number[] = [];
     let protectedId = -1;
@@ -72,16 +78,82 @@ describe('TransportSessions', () => {
       isProtected: (id) => id === protectedId,
     });
     const a = {};
-    const first = sessions.resolve(undefined, a);
+    const owner = '192.168.4.2';
+    const first = sessions.resolve(undefined, a, owner);
     expect(first.fresh).toBe(true);
-    expect(sessions.resolve(undefined, a)).toEqual({ id: first.id, fresh: false });
-    expect(sessions.resolve(`session=${first.id}`, {})).toEqual({ id: first.id, fresh: false });
+    expect(sessions.resolve(undefined, a, owner)).toEqual({ id: first.id, fresh: false });
+    expect(sessions.resolve(`session=${first.id}`, {}, owner)).toEqual({ id: first.id, fresh: false });
     // Once a cookie was used the connection alone no longer continues it.
-    expect(sessions.resolve(undefined, a).fresh).toBe(true);
+    expect(sessions.resolve(undefined, a, owner).fresh).toBe(true);
     protectedId = first.id;
-    for (let i = 0; i < 10; i++) sessions.resolve(undefined, {});
+    for (let i = 0; i < 10; i++) sessions.resolve(undefined, {}, owner);
     expect(closed).not.toContain(first.id);
-    expect(sessions.resolve(`session=${first.id}`, {}).fresh).toBe(false);
-    expect(opened.length - closed.length).toBeLessThanOrEqual(4);
+    expect(sessions.resolve(`session=${first.id}`, {}, owner).fresh).toBe(false);
+    expect(sessions.size).toBeLessThanOrEqual(MAX_PER_CLIENT);
+  });
+
+  it("refuses a session's cookie from another address and leaves the session as it was", () => {
+    const closed: number[] = [];
+    const sessions = new TransportSessions<object>({
+      open: () => {},
+      close: (id) => closed.push(id),
+      isProtected: () => false,
+    });
+    const owner = sessions.resolve(undefined, {}, '192.168.4.2');
+    expect(() => sessions.resolve(`session=${owner.id}`, {}, '192.168.4.3')).toThrow(
+      expect.objectContaining({ reason: 'wrong_client', status: 403 }),
+    );
+    expect(sessions.resolve(`session=${owner.id}`, {}, '192.168.4.2')).toEqual({
+      id: owner.id,
+      fresh: false,
+    });
+  });
+
+  it("a flood from one address churns only that address's sessions", () => {
+    const closed: number[] = [];
+    const sessions = new TransportSessions<object>({
+      open: () => {},
+      close: (id) => closed.push(id),
+      isProtected: () => false,
+    });
+    const owner = sessions.resolve(undefined, {}, '192.168.4.2');
+    for (let i = 0; i < 100; i++) sessions.resolve(undefined, {}, '192.168.4.66');
+    expect(closed).not.toContain(owner.id);
+    expect(sessions.size).toBe(1 + MAX_PER_CLIENT);
+    // Many addresses together are held to the global cap; the owner's session is then the oldest.
+    for (let i = 0; i < 100; i++) sessions.resolve(undefined, {}, `10.0.0.${i}`);
+    expect(sessions.size).toBe(MAX_SESSIONS);
+  });
+});
+
+describe('HandshakeLimiter', () => {
+  it('allows a burst per client, refills over the window, and holds all clients to the global budget', () => {
+    let now = 0;
+    const limiter = new HandshakeLimiter(
+      { perClient: { burst: 2, perMinute: 120 }, global: { burst: 3, perMinute: 180 } },
+      () => now,
+    );
+    expect(limiter.take('a')).toEqual({ allowed: true });
+    expect(limiter.take('a')).toEqual({ allowed: true });
+    expect(limiter.take('a')).toEqual({ allowed: false, scope: 'client', retryAfterMs: 500, first: true });
+    expect(limiter.take('a')).toMatchObject({ allowed: false, first: false });
+    expect(limiter.take('b')).toEqual({ allowed: true });
+    expect(limiter.take('c')).toMatchObject({ allowed: false, scope: 'global', first: true });
+    now = 500;
+    expect(limiter.take('a')).toEqual({ allowed: true });
+    limiter.clear();
+    expect(limiter.take('c')).toEqual({ allowed: true });
+  });
+});
+
+describe('ClientLockouts', () => {
+  it('locks the address that failed, not the others; clear() unlocks everyone', () => {
+    const lockouts = new ClientLockouts({ maxFailures: 2, baseLockMs: 1000, maxLockMs: 4000 }, () => 0);
+    lockouts.recordFailure('stranger');
+    expect(lockouts.recordFailure('stranger')).toBe(1000);
+    expect(lockouts.remainingMs('stranger')).toBe(1000);
+    expect(lockouts.remainingMs('owner')).toBe(0);
+    lockouts.clear();
+    expect(lockouts.remainingMs('stranger')).toBe(0);
   });
 });

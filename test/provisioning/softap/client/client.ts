@@ -28,7 +28,13 @@ export function post(
   baseUrl: string,
   path: string,
   body: Uint8Array | string,
-  options: { agent?: Agent | false; cookie?: string; headers?: Record<string, string> } = {},
+  options: {
+    agent?: Agent | false;
+    cookie?: string;
+    headers?: Record<string, string>;
+    /** Another loopback address (127.0.0.2...) stands for another device on the AP. */
+    localAddress?: string;
+  } = {},
 ): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -36,6 +42,7 @@ export function post(
       {
         method: 'POST',
         agent: options.agent ?? false,
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'text/plain',
@@ -98,14 +105,25 @@ export class ProvClient {
   readonly #baseUrl: string;
   readonly #mode: 'socket' | 'cookie';
   readonly #agent: Agent | undefined;
+  readonly #localAddress: string | undefined;
   #cookie: string | undefined;
   #key: Buffer | undefined;
   #nonce: Buffer | undefined;
 
-  constructor(baseUrl: string, mode: 'socket' | 'cookie' = 'socket') {
+  constructor(
+    baseUrl: string,
+    mode: 'socket' | 'cookie' = 'socket',
+    options: { localAddress?: string } = {},
+  ) {
     this.#baseUrl = baseUrl;
     this.#mode = mode;
+    this.#localAddress = options.localAddress;
     this.#agent = mode === 'socket' ? new Agent({ keepAlive: true, maxSockets: 1 }) : undefined;
+  }
+
+  /** The `session=<id>` this client was given (what a sniffer on the open AP would see). */
+  get cookie(): string | undefined {
+    return this.#cookie;
   }
 
   close(): void {
@@ -115,6 +133,7 @@ export class ProvClient {
   async send(endpoint: string, body: Uint8Array | string): Promise<Buffer> {
     const reply = await post(this.#baseUrl, `/${endpoint}`, body, {
       agent: this.#agent ?? false,
+      ...(this.#localAddress ? { localAddress: this.#localAddress } : {}),
       ...(this.#mode === 'cookie' && this.#cookie ? { cookie: this.#cookie } : {}),
     });
     const setCookie = reply.headers['set-cookie']?.[0];

@@ -1,0 +1,133 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentError } from '../core/errors.js';
+import type { MediaConfig } from './config.js';
+
+export type RtspIngestSource = Extract<MediaConfig['source'], { kind: 'rtsp' }>;
+
+/**
+ * Where ffmpeg reads the server from: the URL itself when it holds no secret, else a playlist file
+ * holding the URL with the credentials. Any local user can read a process's argv (/proc/<pid>/cmdline),
+ * so a password never goes there: the playlist (ffmpeg's concat demuxer, one live entry) is mode 0600 in
+ * a private 0700 folder of the temporary directory (tmpfs on a camera: never on flash), and carries the
+ * RTSP options for the entry too.
+ */
+export type IngestInput = { url: string } | { playlist: string };
+
+/** The RTSP client options of ffmpeg for this source. */
+function rtspOptions(source: Pick<RtspIngestSource, 'transport' | 'timeoutSeconds'>): [string, string][] {
+  // `timeout` is the socket I/O timeout in µs (ffmpeg 5+): a server that stops sending ends ffmpeg,
+  // and the supervisor connects again.
+  return [
+    ['rtsp_transport', source.transport ?? 'tcp'],
+    ['timeout', String((source.timeoutSeconds ?? 10) * 1_000_000)],
+  ];
+}
+
+function inputArgs(
+  source: Pick<RtspIngestSource, 'transport' | 'timeoutSeconds'>,
+  input: IngestInput,
+): string[] {
+  if ('url' in input) return [...rtspOptions(source).flatMap(([k, v]) => [`-${k}`, v]), '-i', input.url];
+  const protocols = 'file,rtsp,rtsps,rtp,srtp,tcp,udp,tls';
+  return ['-f', 'concat', '-safe', '0', '-protocol_whitelist', protocols, '-i', input.playlist];
+}
+
+/**
+ * The argv of the ffmpeg that pulls one stream from the camera's own RTSP server and hands its H.264
+ * to the pipe path as Annex-B on stdout, copied (`-c:v copy`), never decoded. ffmpeg's RTSP client
+ * does Basic and Digest, RTP over TCP (interleaved), and the RTP depacketizing; the agent supervises
+ * it (restart with backoff when the server goes away) and reads its stdout like any `command` input.
+ * `dump_extra` puts the SDP's SPS/PPS (sprop-parameter-sets) in front of every keyframe, for
+ * streamers that send them only in the SDP.
+ */
+export function rtspIngestArgs(
+  source: Pick<RtspIngestSource, 'transport' | 'timeoutSeconds'>,
+  input: IngestInput,
+): string[] {
+  return [
+    ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-fflags', 'nobuffer'],
+    ...inputArgs(source, input),
+    ...['-map', '0:v:0', '-c:v', 'copy', '-bsf:v', 'dump_extra=freq=keyframe', '-f', 'h264', 'pipe:1'],
+  ];
+}
+
+/** The sound of the same server as ADTS on stdout (a second session: `-map` of one stream each). */
+export function rtspIngestAudioArgs(
+  source: Pick<RtspIngestSource, 'transport' | 'timeoutSeconds'>,
+  input: IngestInput,
+): string[] {
+  return [
+    ...['-hide_banner', '-loglevel', 'error', '-nostdin'],
+    ...inputArgs(source, input),
+    ...['-map', '0:a:0', '-c:a', 'copy', '-f', 'adts', 'pipe:1'],
+  ];
+}
+
+let playlistDir: string | undefined;
+
+/** The private folder for playlists, made once per process and removed when it exits. */
+function privateDir(): string {
+  if (!playlistDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'ipcam-agent-ingest-'));
+    playlistDir = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return playlistDir;
+}
+
+/**
+ * The input for one stream of the server: the URL as it is without credentials, else a playlist named
+ * `name` holding the URL with them (written afresh at each start, mode 0600).
+ */
+export async function rtspIngestInput(
+  source: Pick<RtspIngestSource, 'username' | 'passwordFile' | 'transport' | 'timeoutSeconds'>,
+  url: string,
+  name: string,
+): Promise<IngestInput> {
+  if (!source.username) return { url };
+  const withCredentials = await rtspIngestUrl(source, url);
+  // The URL is quoted in the playlist: a quote or a line break in it would end the entry.
+  if (/['\r\n\\]/.test(withCredentials))
+    throw new AgentError(
+      'config_invalid',
+      'media.source.url: quotes, backslashes and line breaks are not allowed',
+    );
+  const lines = [
+    'ffconcat version 1.0',
+    `file '${withCredentials}'`,
+    ...rtspOptions(source).map(([k, v]) => `option ${k} ${v}`),
+  ];
+  const playlist = join(privateDir(), `${name}.ffconcat`);
+  await writeFile(playlist, `${lines.join('\n')}\n`, { mode: 0o600 });
+  return { playlist };
+}
+
+/**
+ * The URL with the credentials in it, as ffmpeg wants them: user and password percent-encoded, the
+ * password read from its file (trailing newline dropped). ffmpeg answers a 401 with Digest or Basic,
+ * whichever the server asks for. It goes only into a playlist file (`rtspIngestInput`), never argv.
+ */
+export async function rtspIngestUrl(
+  source: Pick<RtspIngestSource, 'username' | 'passwordFile'>,
+  url: string,
+): Promise<string> {
+  if (!source.username) return url;
+  let password = '';
+  if (source.passwordFile) {
+    try {
+      password = (await readFile(source.passwordFile, 'utf8')).replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new AgentError(
+        'config_invalid',
+        `media.source.passwordFile: cannot read ${source.passwordFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+  }
+  const at = url.indexOf('://') + 3;
+  const encode = (text: string) => encodeURIComponent(text).replaceAll("'", '%27');
+  const auth = `${encode(source.username)}:${encode(password)}@`;
+  return `${url.slice(0, at)}${auth}${url.slice(at)}`;
+}

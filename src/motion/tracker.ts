@@ -1,0 +1,190 @@
+import type { Blob } from './blobs.js';
+
+/**
+ * Blobs associated across frames into tracks. A track counts as motion once it is object-sized (the
+ * zone's minimum) and has travelled coherently: its centroid moved at least a share of its own size, in
+ * a fairly straight line, over at least two frames. Sensor noise and rain make blobs that do not last
+ * or are too small; foliage and flags make blobs that stay where they are and jitter. Cell units and
+ * the frames' clock; no allocation per frame beyond new tracks.
+ */
+export type Side = 'left' | 'right' | 'top' | 'bottom' | 'inside';
+export type Heading = 'left' | 'right' | 'up' | 'down' | 'none';
+
+export interface Track {
+  readonly id: number;
+  /** When the track was first seen (frame clock, ms). */
+  readonly since: number;
+  /** Last frame it was matched in. */
+  lastTs: number;
+  /** Frames it was matched in. */
+  hits: number;
+  area: number;
+  /** Current and birth boxes, inclusive cell bounds. */
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  readonly born: { x0: number; y0: number; x1: number; y1: number; cx: number; cy: number };
+  cx: number;
+  cy: number;
+  /** Cells per ms, smoothed. */
+  vx: number;
+  vy: number;
+  /** Length of the centroid's path, cells. */
+  path: number;
+  /** Has travelled coherently at least once: it stays a moving object while it is tracked. */
+  moving: boolean;
+  /** Matched in the latest frame and counted as motion there. */
+  counted: boolean;
+}
+
+/** Travel, in cells, no track needs to exceed to count (3 pixels at 320x180). */
+const MIN_TRAVEL = 1.5;
+/** ...and as a share of the blob's size (square root of its area): foliage jitters less than this. */
+const TRAVEL_SHARE = 0.2;
+/** Net travel over path length: below this the blob went back and forth (foliage, flags). */
+const STRAIGHTNESS = 0.5;
+/** A track not matched for this long is gone. */
+const LOST_MS = 500;
+/** A blob is looked for within this many of its sizes (box extent) around the prediction... */
+const GATE_EXTENT = 2;
+/** ...and at least this many cells. */
+const GATE_MIN = 6;
+export const MAX_TRACKS = 16;
+/** Cells a box may stand off the grid's border and still touch it (entry side). */
+const EDGE = 1;
+
+export class Tracker {
+  readonly #tracks: Track[] = [];
+  #nextId = 1;
+  #gridW = 0;
+  #gridH = 0;
+
+  get tracks(): readonly Track[] {
+    return this.#tracks;
+  }
+
+  reset(): void {
+    this.#tracks.length = 0;
+  }
+
+  /** Associates this frame's blobs (largest first) with the live tracks; returns whether any counts. */
+  update(blobs: readonly Blob[], ts: number, gridW: number, gridH: number): boolean {
+    this.#gridW = gridW;
+    this.#gridH = gridH;
+    const tracks = this.#tracks;
+    for (let k = tracks.length - 1; k >= 0; k -= 1) {
+      const t = tracks[k] as Track;
+      t.counted = false;
+      if (ts - t.lastTs > LOST_MS || ts < t.lastTs) tracks.splice(k, 1);
+    }
+    const taken = new Uint8Array(blobs.length);
+    const pairs: { cost: number; t: number; b: number }[] = [];
+    for (let t = 0; t < tracks.length; t += 1) {
+      const track = tracks[t] as Track;
+      const dt = ts - track.lastTs;
+      const px = track.cx + track.vx * dt;
+      const py = track.cy + track.vy * dt;
+      for (let b = 0; b < blobs.length; b += 1) {
+        const blob = blobs[b] as Blob;
+        const extent = Math.max(
+          track.x1 - track.x0 + 1,
+          track.y1 - track.y0 + 1,
+          blob.x1 - blob.x0 + 1,
+          blob.y1 - blob.y0 + 1,
+        );
+        // Before a track has a speed its next place is anywhere nearby; after, the prediction narrows it.
+        const gate = Math.max(GATE_MIN, (track.hits > 1 ? GATE_EXTENT / 2 : GATE_EXTENT) * extent);
+        const d = Math.hypot(blob.cx - px, blob.cy - py);
+        if (d <= gate) pairs.push({ cost: d / gate, t, b });
+      }
+    }
+    pairs.sort((a, b) => a.cost - b.cost);
+    const matched = new Uint8Array(tracks.length);
+    for (const { t, b } of pairs) {
+      if (matched[t] === 1 || taken[b] === 1) continue;
+      matched[t] = 1;
+      taken[b] = 1;
+      this.#follow(tracks[t] as Track, blobs[b] as Blob, ts);
+    }
+    for (let b = 0; b < blobs.length && tracks.length < MAX_TRACKS; b += 1) {
+      if (taken[b] === 0) tracks.push(this.#birth(blobs[b] as Blob, ts));
+    }
+    let any = false;
+    for (const t of tracks) any ||= t.counted;
+    return any;
+  }
+
+  #follow(track: Track, blob: Blob, ts: number): void {
+    const dt = Math.max(1, ts - track.lastTs);
+    const sx = blob.cx - track.cx;
+    const sy = blob.cy - track.cy;
+    const first = track.hits === 1;
+    track.vx = first ? sx / dt : 0.5 * track.vx + (0.5 * sx) / dt;
+    track.vy = first ? sy / dt : 0.5 * track.vy + (0.5 * sy) / dt;
+    track.path += Math.hypot(sx, sy);
+    track.cx = blob.cx;
+    track.cy = blob.cy;
+    track.x0 = blob.x0;
+    track.y0 = blob.y0;
+    track.x1 = blob.x1;
+    track.y1 = blob.y1;
+    track.area = blob.area;
+    track.hits += 1;
+    track.lastTs = ts;
+    if (!track.moving) {
+      const travel = Math.hypot(blob.cx - track.born.cx, blob.cy - track.born.cy);
+      const enough = Math.max(MIN_TRAVEL, TRAVEL_SHARE * Math.sqrt(blob.area));
+      track.moving = travel >= enough && travel >= STRAIGHTNESS * track.path;
+    }
+    track.counted = track.moving && blob.area >= blob.need;
+  }
+
+  #birth(blob: Blob, ts: number): Track {
+    const { x0, y0, x1, y1, cx, cy } = blob;
+    return {
+      id: this.#nextId++,
+      since: ts,
+      lastTs: ts,
+      hits: 1,
+      area: blob.area,
+      x0,
+      y0,
+      x1,
+      y1,
+      born: { x0, y0, x1, y1, cx, cy },
+      cx,
+      cy,
+      vx: 0,
+      vy: 0,
+      path: 0,
+      moving: false,
+      counted: false,
+    };
+  }
+
+  /** Where a track came in: the border its first box touched, the one it moved away from if several. */
+  entry(track: Track): Side {
+    const { born } = track;
+    const dx = track.cx - born.cx;
+    const dy = track.cy - born.cy;
+    const touched: [Side, number][] = [];
+    // Each side with how much the motion points away from it.
+    if (born.x0 <= EDGE) touched.push(['left', dx]);
+    if (born.x1 >= this.#gridW - 1 - EDGE) touched.push(['right', -dx]);
+    if (born.y0 <= EDGE) touched.push(['top', dy]);
+    if (born.y1 >= this.#gridH - 1 - EDGE) touched.push(['bottom', -dy]);
+    if (touched.length === 0) return 'inside';
+    touched.sort((a, b) => b[1] - a[1]);
+    return (touched[0] as [Side, number])[0];
+  }
+}
+
+/** The dominant direction of a track's travel since it was born. */
+export function heading(track: Track): Heading {
+  const dx = track.cx - track.born.cx;
+  const dy = track.cy - track.born.cy;
+  if (Math.hypot(dx, dy) < MIN_TRAVEL) return 'none';
+  if (Math.abs(dx) >= Math.abs(dy)) return dx > 0 ? 'right' : 'left';
+  return dy > 0 ? 'down' : 'up';
+}

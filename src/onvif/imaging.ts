@@ -1,0 +1,94 @@
+/**
+ * The ONVIF imaging service (ver20 timg) at /onvif/imaging_service: the IR-cut filter only, mapped
+ * onto the owner's setting `nightMode`. The filter ON blocks infrared (day picture: night mode off);
+ * OFF lets it through (night mode on); AUTO is the camera's own choice (night mode auto).
+ */
+import type { Settings } from '../settings/schema.js';
+import type { ApplyLocal } from './media-model.js';
+import { VIDEO_SOURCE } from './media-model.js';
+import {
+  asRecord,
+  expectNamespace,
+  NAMESPACES,
+  notSupported,
+  type SoapCall,
+  SoapFault,
+  type SoapReply,
+  type SoapService,
+  text,
+} from './soap.js';
+
+export const IMAGING_PATH = '/onvif/imaging_service';
+
+export const IMAGING_CAPABILITIES =
+  '<timg:Capabilities ImageStabilization="false" Presets="false" AdaptablePreset="false"/>';
+
+type NightMode = Settings['nightMode'];
+type IrCutFilter = 'ON' | 'OFF' | 'AUTO';
+
+const TO_FILTER: Record<NightMode, IrCutFilter> = { off: 'ON', on: 'OFF', auto: 'AUTO' };
+const TO_NIGHT_MODE: Record<IrCutFilter, NightMode> = { ON: 'off', OFF: 'on', AUTO: 'auto' };
+
+export interface ImagingDeps {
+  settings: () => Settings;
+  applyLocal: ApplyLocal;
+}
+
+export class ImagingService implements SoapService {
+  readonly #deps: ImagingDeps;
+
+  constructor(deps: ImagingDeps) {
+    this.#deps = deps;
+  }
+
+  handles(path: string): boolean {
+    return path === IMAGING_PATH;
+  }
+
+  async handle(call: SoapCall): Promise<SoapReply> {
+    expectNamespace(call, NAMESPACES.timg, 'an imaging');
+    const wrap = (inner: string) => ({
+      body: `<timg:${call.operation}Response>${inner}</timg:${call.operation}Response>`,
+    });
+    switch (call.operation) {
+      case 'GetServiceCapabilities':
+        return wrap(IMAGING_CAPABILITIES);
+      case 'GetImagingSettings':
+        checkSource(call);
+        return wrap(
+          `<timg:ImagingSettings><tt:IrCutFilter>${TO_FILTER[this.#deps.settings().nightMode]}</tt:IrCutFilter></timg:ImagingSettings>`,
+        );
+      case 'GetOptions':
+        checkSource(call);
+        return wrap(
+          '<timg:ImagingOptions><tt:IrCutFilterModes>ON</tt:IrCutFilterModes><tt:IrCutFilterModes>OFF</tt:IrCutFilterModes>' +
+            '<tt:IrCutFilterModes>AUTO</tt:IrCutFilterModes></timg:ImagingOptions>',
+        );
+      case 'SetImagingSettings': {
+        checkSource(call);
+        const filter = text(asRecord(call.body.ImagingSettings).IrCutFilter);
+        if (filter === undefined) return wrap('');
+        if (filter !== 'ON' && filter !== 'OFF' && filter !== 'AUTO') {
+          throw new SoapFault('Sender', 'ter:InvalidArgVal', 'IrCutFilter is ON, OFF or AUTO');
+        }
+        const result = await this.#deps.applyLocal({ nightMode: TO_NIGHT_MODE[filter] }, 'onvif');
+        const rejected = result.rejected[0];
+        if (rejected)
+          throw new SoapFault('Sender', 'ter:InvalidArgVal', `SettingsInvalid: ${rejected.message}`);
+        return wrap('');
+      }
+      case 'GetStatus':
+        checkSource(call);
+        return wrap('<timg:Status/>');
+      default:
+        throw notSupported(call);
+    }
+  }
+}
+
+function checkSource(call: SoapCall): void {
+  const token = text(call.body.VideoSourceToken);
+  if (token !== undefined && token !== VIDEO_SOURCE) {
+    throw new SoapFault('Sender', 'ter:NoSource', `no video source ${JSON.stringify(token.slice(0, 64))}`);
+  }
+}

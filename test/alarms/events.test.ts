@@ -1,0 +1,81 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useBroker } from '../helpers/broker-fixture.js';
+import { alarmRig, hubWithPicture, type MotionEvent } from './rig.js';
+
+// Events are not notifications: every movement is raised as its own event; the owner's cooldown
+// limits pictures (and the pushes the cloud makes of them). Through a real EventPublisher and Mosquitto.
+describe('motion events and the picture cooldown', () => {
+  const fixture = useBroker();
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  const summary = (e: MotionEvent) => ({
+    phase: e.phase,
+    notify: e.notify,
+    picture: e.picture,
+    snapshot: e.snapshot !== undefined,
+  });
+
+  it('raises every crossing; only the first of each cooldown gets a picture, which follows its start', async () => {
+    const r = await alarmRig(fixture, {
+      hub: await hubWithPicture(),
+      settings: { alarmNotifications: true },
+    });
+    cleanup.push(() => r.close());
+    r.change({ motion: { ...r.settings.motion, cooldownSeconds: 10 } });
+    r.still(20);
+    // Three crossings: 7 s apart (inside the 10 s cooldown after the first one's end), then 16 s later.
+    r.crossing();
+    r.still(30);
+    const first = await r.next('the first end', (e) => e.phase === 'end');
+    r.crossing();
+    r.still(30);
+    await r.next('the second end', (e) => e.phase === 'end' && e.alarmId !== first.alarmId);
+    r.still(50);
+    const third = r.now();
+    r.crossing();
+    r.still(30);
+    await r.next('the third end', (e) => e.phase === 'end' && e.motionTs > third);
+
+    const seen = r.seen();
+    expect(seen.map(summary)).toEqual([
+      { phase: 'start', notify: true, picture: true, snapshot: false },
+      { phase: 'snapshot', notify: undefined, picture: undefined, snapshot: true },
+      { phase: 'end', notify: true, picture: true, snapshot: true },
+      { phase: 'start', notify: false, picture: false, snapshot: false },
+      { phase: 'end', notify: false, picture: false, snapshot: false },
+      { phase: 'start', notify: true, picture: true, snapshot: false },
+      { phase: 'snapshot', notify: undefined, picture: undefined, snapshot: true },
+      { phase: 'end', notify: true, picture: true, snapshot: true },
+    ]);
+    // Three alarms, each start and end sharing its id, the picture sharing it too.
+    expect(seen.map((e) => e.alarmId.slice(0, 8))).toEqual(
+      [0, 0, 0, 3, 3, 5, 5, 5].map((i) => seen[i]?.alarmId.slice(0, 8)),
+    );
+    expect(new Set(seen.map((e) => e.alarmId)).size).toBe(3);
+    // The start was raised before its picture was even stored: it never waits for it.
+    const [start, picture] = seen;
+    const file = await stat(join(r.mediaDir, picture?.snapshot?.key ?? 'missing'));
+    expect(start?.ts).toBeLessThanOrEqual(file.mtimeMs);
+    expect(start?.seq).toBeLessThan(picture?.seq ?? 0);
+  });
+
+  it('a picture that cannot be taken: the start said one was coming, its end says there is none', async () => {
+    // An empty main hub: no GOP to decode.
+    const r = await alarmRig(fixture, { settings: { alarmNotifications: true } });
+    cleanup.push(() => r.close());
+    r.still(20);
+    r.crossing();
+    r.still(30);
+    await r.next('the end', (e) => e.phase === 'end');
+    await r.logs.waitFor((l) => l.msg === 'alarm snapshot failed');
+    expect(r.seen().map(summary)).toEqual([
+      { phase: 'start', notify: true, picture: true, snapshot: false },
+      { phase: 'end', notify: true, picture: false, snapshot: false },
+    ]);
+  });
+});

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { type AlarmEvent, MotionAlarm } from '../../src/motion/alarm.js';
+import { type FrameResult, MotionDetector } from '../../src/motion/detector.js';
+import { H, type Paint, render, scene, W } from './synthetic.js';
+
+// Night: a dark picture with heavy sensor noise. Each cell's noise is measured over time, and a cell's
+// short running mean is held against its own (smaller) noise, so a faint walker is found within a
+// second or two while the noise alone raises nothing. 5 fps on the test's clock.
+const STEP = 200;
+const LEARN = 50;
+const dark = scene(4).map((v) => v * 0.2);
+
+interface Run {
+  events: AlarmEvent[];
+  results: FrameResult[];
+}
+
+function play(
+  detector: MotionDetector,
+  base: Float32Array,
+  noise: number,
+  frames: number,
+  paint: (k: number) => Paint = () => ({}),
+): Run {
+  const events: AlarmEvent[] = [];
+  const alarm = new MotionAlarm((e) => events.push(e), { startFrames: detector.alarmFrames });
+  const results: FrameResult[] = [];
+  for (let i = 0; i < LEARN + frames; i += 1) {
+    const k = i - LEARN;
+    const data = render(base, { noise, seed: i, ...(k >= 0 ? paint(k) : {}) });
+    const r = detector.push({ width: W, height: H, data, ts: i * STEP });
+    alarm.push(i * STEP, r);
+    if (k >= 0) results.push(r);
+  }
+  return { events, results };
+}
+
+/** A faint walker, 14 levels above the dark scene where it walks (an IR-lit figure far off), 20 px/s. */
+function walker(k: number): Paint {
+  const level = (dark[90 * W + 100] as number) + 14;
+  return { rects: [{ x: 60 + 4 * k, y: 60, w: 24, h: 60, level }] };
+}
+
+describe('night: heavy noise, temporal statistics per cell', () => {
+  for (const [noise, sensitivity] of [
+    [10, 50],
+    [10, 100],
+    [16, 50],
+  ] as const) {
+    it(`noise σ ${noise} per pixel on a dark scene, sensitivity ${sensitivity}: a minute raises nothing`, () => {
+      const run = play(new MotionDetector({ sensitivity }), dark, noise, 300);
+      expect(run.events).toEqual([]);
+      expect(run.results.filter((r) => r.motion)).toEqual([]);
+    });
+  }
+
+  it('a faint walker in σ 10 noise starts an alarm within 1.6 s', () => {
+    const run = play(new MotionDetector({ sensitivity: 50 }), dark, 10, 40, walker);
+    const starts = run.events.filter((e) => e.type === 'start');
+    expect(starts).toHaveLength(1);
+    expect(starts[0]?.ts).toBeLessThanOrEqual((LEARN + 8) * STEP);
+    // Where the walker is, not the whole picture.
+    expect(starts[0]?.box.w).toBeLessThan(0.4);
+  });
+
+  it('the running mean is what finds it: frame by frame alone, the same walker is missed', () => {
+    const run = play(new MotionDetector({ sensitivity: 50, meanSeconds: 0 }), dark, 10, 40, walker);
+    const starts = run.events.filter((e) => e.type === 'start');
+    expect(starts.filter((e) => e.ts <= (LEARN + 8) * STEP)).toEqual([]);
+  });
+
+  it('sensitivity is kept: the same contrast in the day without noise is found as fast', () => {
+    const day = scene(4);
+    const level = (day[90 * W + 100] as number) + 14;
+    const run = play(new MotionDetector({ sensitivity: 50 }), day, 2, 40, (k) => ({
+      rects: [{ x: 60 + 4 * k, y: 60, w: 24, h: 60, level }],
+    }));
+    const starts = run.events.filter((e) => e.type === 'start');
+    expect(starts).toHaveLength(1);
+    expect(starts[0]?.ts).toBeLessThanOrEqual((LEARN + 8) * STEP);
+  });
+});

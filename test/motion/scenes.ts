@@ -1,0 +1,64 @@
+import { crossing } from '../../bench/motion-suite/actors.js';
+import type { ClipSpec } from '../../bench/motion-suite/suite.js';
+
+// Scenes that must raise nothing end with a walker coming in from the left, the control that shows the
+// scene is being watched: end to end through the simulator (sim-scenes.test.ts), and delivered with
+// stalls and bursts (stalled-delivery.test.ts).
+
+const WALKER: [number, number] = [35, 45];
+
+export const SCENES = {
+  shake: {
+    id: 'e2e-shake',
+    title: 'a door slammed (decaying shake up to 5 px), the mast vibrating, then a walker',
+    set: 'train',
+    layout: 'porch',
+    seed: 101,
+    seconds: 20,
+    // The walker: 13 s to 17.5 s.
+    actors: [crossing('person', { t0: 13, y: 176, size: 90, speed: 80, levels: WALKER })],
+    effects: {
+      shake: (t) => {
+        // 7.5 s after the walker of the previous loop has gone: an alarm of its own if it raised one.
+        const slam = t > 5 && t < 8 ? 5 * Math.exp(-(t - 5) * 1.6) : 0;
+        return [
+          slam * Math.sin(t * 37) + Math.sin(t * 23),
+          slam * 0.6 * Math.cos(t * 29) + 0.7 * Math.sin(t * 19),
+        ];
+      },
+    },
+  },
+  shadow: {
+    id: 'e2e-shadow',
+    title: 'a soft cloud shadow sweeping across the garden, then a walker',
+    set: 'train',
+    layout: 'garden',
+    seed: 102,
+    seconds: 30,
+    // The shadow crosses from 3 s to 13.3 s, the walker from 20 s to 23.9 s.
+    actors: [crossing('person', { t0: 20, y: 170, size: 80, speed: 90, levels: WALKER })],
+    effects: { cloud: { depth: 0.5, speed: 60, radius: 150, t0: 3 } },
+  },
+  walkers: {
+    id: 'e2e-walkers',
+    title: 'two walkers 10 s apart, the second the other way',
+    set: 'train',
+    layout: 'street',
+    seed: 103,
+    seconds: 28,
+    // 5 s to 8.1 s, then 15 s to 18.1 s.
+    actors: [
+      crossing('person', { t0: 5, y: 132, size: 50, speed: 110, levels: WALKER }),
+      crossing('person', { t0: 15, y: 132, size: 50, speed: 110, dir: -1, levels: [215, 90] }),
+    ],
+  },
+  car: {
+    id: 'e2e-fast-car',
+    title: 'a car crossing the whole picture in 0.8 s',
+    set: 'train',
+    layout: 'street',
+    seed: 104,
+    seconds: 12,
+    actors: [crossing('car', { t0: 5, y: 170, size: 90, speed: 510, levels: [200, 0] })],
+  },
+} satisfies Record<string, ClipSpec>;

@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import { audioSpecificConfig, parseAdts } from '../../src/media/aac.js';
+import { NalType, nalType, splitAnnexB } from '../../src/media/h264.js';
+import { StreamHub } from '../../src/media/hub.js';
+import { StreamType } from '../../src/media/mpegts.js';
+import type { AudioFrame, VideoAccessUnit } from '../../src/media/types.js';
+import { type SegmentEntry, SegmentWriter } from '../../src/recording/segment-writer.js';
+import { Segmenter } from '../../src/recording/segmenter.js';
+import { demux, makeTs } from '../helpers/media-fixtures.js';
+
+/** A real encoded stream as the capture hands it to the hubs: access units and AAC frames in order. */
+export async function encodedStream(
+  dir: string,
+  seconds: number,
+  wallStart = Date.UTC(2026, 11, 6, 0, 59, 30),
+): Promise<{ hub: StreamHub; items: (VideoAccessUnit | AudioFrame)[] }> {
+  const ts = await makeTs(join(dir, 'source.ts'), { seconds });
+  const hub = new StreamHub('main');
+  const items: (VideoAccessUnit | AudioFrame)[] = [];
+  let first: number | undefined;
+  for (const pes of demux(ts)) {
+    if (pes.pts === undefined) continue;
+    first ??= pes.pts;
+    const at = wallStart + Math.round((pes.pts - first) / 90);
+    if (pes.streamType === StreamType.H264) {
+      const nalus = splitAnnexB(pes.data).filter((n) => nalType(n) !== NalType.AUD);
+      items.push({
+        kind: 'video',
+        codec: 'h264',
+        nalus,
+        keyframe: nalus.some((n) => nalType(n) === NalType.IDR),
+        pts: pes.pts,
+        at,
+      });
+    } else if (pes.streamType === StreamType.AAC_ADTS) {
+      const adts = parseAdts(pes.data);
+      hub.setAudioTrack({
+        codec: 'aac',
+        sampleRate: adts.sampleRate,
+        channels: adts.channels,
+        config: audioSpecificConfig(adts.objectType, adts.sampleRate, adts.channels),
+      });
+      const base = Math.round((pes.pts * adts.sampleRate) / 90000);
+      adts.frames.forEach((f, i) => {
+        items.push({ kind: 'audio', codec: 'aac', data: f.data, pts: base + i * 1024, at });
+      });
+    }
+  }
+  items.sort((a, b) => a.at - b.at);
+  return { hub, items };
+}
+
+export function play(hub: StreamHub, items: (VideoAccessUnit | AudioFrame)[]): void {
+  for (const item of items) {
+    if (item.kind === 'video') hub.pushVideo(item);
+    else hub.pushAudio(item);
+  }
+}
+
+/** Writes a stream through the segmenter and the writer; returns the closed segments in order. */
+export async function record(dir: string, seconds: number, segmentMs: number) {
+  const { hub, items } = await encodedStream(dir, seconds);
+  const closed: SegmentEntry[] = [];
+  const writer = new SegmentWriter({
+    deviceDir: join(dir, 'card', 'DEV'),
+    syncIntervalMs: 0,
+    mayWrite: async () => true,
+    onClosed: (e) => closed.push(e),
+    onError: (err) => {
+      throw err;
+    },
+  });
+  const segmenter = new Segmenter({
+    stream: 'main',
+    kind: 'continuous',
+    segmentMs,
+    fragmentMs: 1000,
+    tracks: () => ({ video: hub.video, audio: hub.audio }),
+    output: (out) => writer.handle(out),
+  });
+  hub.on('video', (au) => segmenter.pushVideo(au));
+  hub.on('audio', (f) => segmenter.pushAudio(f));
+  for (const item of items) {
+    if (item.kind === 'video') hub.pushVideo(item);
+    else hub.pushAudio(item);
+  }
+  segmenter.close();
+  await writer.idle();
+  const videoFrames = items.filter((i) => i.kind === 'video').length;
+  return { closed, videoFrames };
+}

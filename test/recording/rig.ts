@@ -1,0 +1,127 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DaemonProcess, prepareDevice, type TestDevice } from '../helpers/daemon.js';
+import { run, SMALL_STREAMS } from '../helpers/media.js';
+import { withCredentials } from '../helpers/rtsp-digest.js';
+
+export interface ClosedSegment {
+  path: string;
+  start: number;
+  end: number;
+  bytes: number;
+  kind: string;
+}
+
+export interface RecordingDevice {
+  device: TestDevice;
+  daemon: DaemonProcess;
+  /** `<root>/<deviceId>`. */
+  deviceDir: string;
+  rtsp(path: string): string;
+  /** Resolves once `count` segments have closed since the daemon started (from its log). */
+  segments(count: number, timeoutMs?: number): Promise<ClosedSegment[]>;
+  /** Starts the daemon again on the same files (after a kill). */
+  restart(): Promise<RecordingDevice>;
+}
+
+export function closedSegments(daemon: DaemonProcess): ClosedSegment[] {
+  return daemon.stdout
+    .records()
+    .filter((r) => r.msg === 'recording segment closed')
+    .map((r) => r as unknown as ClosedSegment);
+}
+
+/** A daemon capturing the test source with recording on, its card the given folder. */
+export async function startRecordingDevice(
+  brokerUrl: string,
+  options: {
+    recording: Record<string, unknown>;
+    settings?: Record<string, unknown>;
+    /** More `webrtc` config (the cloud keys the agent trusts). */
+    webrtc?: Record<string, unknown>;
+  },
+): Promise<RecordingDevice> {
+  const device = await prepareDevice(
+    { url: brokerUrl },
+    {
+      log: { level: 'debug' },
+      media: { enabled: true, restart: { initialMs: 100, maxMs: 1000 } },
+      rtsp: { host: '127.0.0.1', port: 0 },
+      webrtc: { speaker: { kind: 'none' }, ...options.webrtc },
+      recording: { segmentSeconds: 5, checkIntervalMs: 300, reserveBytes: 0, ...options.recording },
+    },
+  );
+  await writeFile(
+    join(device.dataDir, 'state.json'),
+    JSON.stringify({
+      schemaVersion: 1,
+      desiredVersion: 0,
+      settings: { stream: SMALL_STREAMS, alarmNotifications: false, ...options.settings },
+    }),
+  );
+  return launch(device, String(options.recording.root));
+}
+
+async function launch(device: TestDevice, root: string): Promise<RecordingDevice> {
+  const daemon = DaemonProcess.run(device.configPath);
+  const line = await daemon.waitForLog('rtsp server listening', 20000);
+  const port = (JSON.parse(line) as { port: number }).port;
+  const identity = JSON.parse(await readFile(join(device.dir, 'identity.json'), 'utf8')) as {
+    verificationCode: string;
+  };
+  const self: RecordingDevice = {
+    device,
+    daemon,
+    deviceDir: join(root, device.serial),
+    rtsp: (path) =>
+      withCredentials(`rtsp://127.0.0.1:${port}${path}`, {
+        username: 'admin',
+        password: identity.verificationCode,
+      }),
+    segments: async (count, timeoutMs = 60000) => {
+      let seen = 0;
+      await daemon.stdout.waitFor(
+        (l) => l.includes('"msg":"recording segment closed"') && ++seen >= count,
+        `${count} closed segments`,
+        timeoutMs,
+      );
+      return closedSegments(daemon);
+    },
+    restart: () => launch(device, root),
+  };
+  return self;
+}
+
+/** Video packets of a file as ffprobe reads them. */
+export async function videoPackets(
+  path: string,
+): Promise<{ pts_time: string; duration_time: string; flags: string }[]> {
+  const { stdout } = await run('ffprobe', [
+    ...['-v', 'error', '-select_streams', 'v:0'],
+    ...['-show_entries', 'packet=pts_time,duration_time,flags', '-of', 'json', path],
+  ]);
+  return (JSON.parse(stdout) as { packets: { pts_time: string; duration_time: string; flags: string }[] })
+    .packets;
+}
+
+/** Whether live RTSP still gives a picture (ffprobe reads the stream). */
+export async function streamsLive(url: string): Promise<boolean> {
+  const { stdout } = await run(
+    'ffprobe',
+    [
+      ...[
+        '-v',
+        'error',
+        '-rtsp_transport',
+        'tcp',
+        '-show_entries',
+        'stream=codec_name',
+        '-of',
+        'csv=p=0',
+        url,
+      ],
+    ],
+    { timeout: 20000 },
+  );
+  return stdout.includes('h264');
+}
