@@ -186,7 +186,10 @@ export class MotionDetector {
   #changed = new Uint8Array(0);
   #rows = new Uint8Array(0);
   #kept = new Uint8Array(0);
-  /** Changed cells whose change light explains (see structure.ts); meaningful where `#changed` is set. */
+  /**
+   * Changed cells whose change light explains (see structure.ts); meaningful where `#changed` is set,
+   * and on the cells the majority vote keeps without their having changed (see `#judgeHoles`).
+   */
   #lit = new Uint8Array(0);
   /** Per cell, the smallest object that counts there (cells): the sensitivity's, or its zone's. */
   #needs: Float32Array = new Float32Array(0);
@@ -619,6 +622,7 @@ export class MotionDetector {
       return { motion: false, score: 0, brightness };
     }
     const blobs = majority(this.#changed, this.#mask, grid, this.#rows, this.#blobs, this.#kept);
+    if (blobs.count > 0) this.#judgeHoles(blobs);
     const found = blobs.count > 0 ? this.#finder.find(this.#kept, grid, this.#needs, this.#lit) : [];
     // A blob light explains nearly throughout is a shadow or a beam, not a thing: a flat object on a
     // flat wall still shows by its outline, a shadow's soft edges do not.
@@ -648,6 +652,49 @@ export class MotionDetector {
       result.box = this.#box(blobs.x0, blobs.y0, blobs.x1, blobs.y1);
     }
     return result;
+  }
+
+  /**
+   * The majority vote keeps cells that did not change themselves: a hole in a blob (part of an object
+   * the noise hid this frame, or a spot inside a shadow where the change stayed under the threshold).
+   * A blob's solid share counts over every cell it keeps, so each such cell is judged as a changed one
+   * is: is the picture around it the background under other light? Left with the flag of the last time
+   * it changed (or never set), a shadow's holes counted as solid, and a cloud shadow raised an alarm
+   * now and then (bench/motion-stalls.ts).
+   */
+  #judgeHoles(blobs: Blobs): void {
+    const { width: gw, height: gh } = this.#grid;
+    const kept = this.#kept;
+    const changed = this.#changed;
+    const cur = this.#cur;
+    const ref = this.#ref;
+    const dev = this.#dev;
+    const fast = this.#fast;
+    const fdev = this.#fastDev;
+    const floor = this.#floorByLevel;
+    const lit = this.#lit;
+    for (let y = blobs.y0; y <= blobs.y1; y += 1) {
+      for (let x = blobs.x0, i = y * gw + blobs.x0; x <= blobs.x1; x += 1, i += 1) {
+        if (kept[i] !== 1 || changed[i] !== 0) continue;
+        const noise = dev[i] as number;
+        const least = floor[(ref[i] as number) | 0] as number;
+        // In heavy noise one frame cannot tell a faint object from light: judged on the running mean,
+        // as `#compare` judges a change only the mean shows.
+        const explained =
+          noise >= NOISY
+            ? lightOnly(
+                fast,
+                ref,
+                i,
+                gw,
+                gh,
+                Math.max(fdev[i] as number, least * FAST_SHARE, NOISE_FLOOR),
+                RESIDUAL_MEAN,
+              )
+            : lightOnly(cur, ref, i, gw, gh, Math.max(noise, least));
+        lit[i] = explained ? 1 : 0;
+      }
+    }
   }
 
   /** Inclusive cell bounds to a normalized box. */
