@@ -6,8 +6,12 @@ import { type AnalysisFrame, Capture } from './capture.js';
 import { type MediaConfig, streamCodecs } from './config.js';
 import { EncodedCapture, type EncodedInputs } from './encoded-capture.js';
 import { StreamHub } from './hub.js';
+import { LineThrottle } from './line-throttle.js';
 import { findRpicam, rpicamArgs } from './rpicam.js';
 import { rtspIngestArgs, rtspIngestAudioArgs, rtspIngestInput } from './rtsp-ingest.js';
+
+/** A gap between analysis frames this long is logged (throttled). */
+const STALL_LOG_MS = 1000;
 
 /**
  * What feeds the hubs: ffmpeg encoding a test picture, file or V4L2 device (raw devices through the
@@ -49,8 +53,19 @@ export function createMedia(w: MediaWiring): Media {
       .catch((err: unknown) => w.log.error({ err }, 'could not raise capture error event'));
   // Producers stamp frames on arrival; the clock turns a stall and its burst back into frame cadence.
   const clock = new AnalysisClock(w.config.analysis.fps);
-  const onAnalysisFrame = (frame: AnalysisFrame) =>
+  // A stall is worth a line: motion decided on frames that came late is the first suspect of a missed
+  // or false alarm on a loaded camera.
+  const stalls = new LineThrottle({ max: 5, windowMs: 60_000 });
+  let lastArrival: number | undefined;
+  const onAnalysisFrame = (frame: AnalysisFrame) => {
+    const stalledMs = lastArrival === undefined ? 0 : frame.ts - lastArrival;
+    lastArrival = frame.ts;
+    if (stalledMs >= STALL_LOG_MS) {
+      const take = stalls.take();
+      if (take) w.log.warn({ stalledMs, ...take }, 'analysis frames stalled');
+    }
     w.onAnalysisFrame({ ...frame, ts: clock.stamp(frame.ts) });
+  };
   const encoded = w.config.enabled ? encodedInputs(w.config) : undefined;
   if (encoded) {
     const capture = new EncodedCapture({
