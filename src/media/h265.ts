@@ -66,6 +66,10 @@ export interface HevcProfileTierLevel {
 export interface HevcSpsInfo extends HevcProfileTierLevel {
   width: number;
   height: number;
+  /** 0 monochrome, 1 4:2:0, 2 4:2:2, 3 4:4:4. */
+  chromaFormatIdc: number;
+  bitDepthLuma: number;
+  bitDepthChroma: number;
 }
 
 /** Parses a complete SPS NAL unit (2-byte header included). Throws on a truncated or non-SPS unit. */
@@ -118,8 +122,21 @@ export function parseHevcSps(sps: Buffer): HevcSpsInfo {
     cropX = subWidthC * (left + right);
     cropY = subHeightC * (top + bottom);
   }
+  const bitDepthLuma = r.ue() + 8;
+  const bitDepthChroma = r.ue() + 8;
   const width = lumaWidth - cropX;
   const height = lumaHeight - cropY;
   if (width <= 0 || height <= 0) throw new Error('H.265 SPS crops the picture away');
-  return { width, height, profileSpace, tierFlag, profileId, levelId };
+  if (bitDepthLuma > 16 || bitDepthChroma > 16) throw new Error('H.265 SPS bit depth out of range');
+  return {
+    width,
+    height,
+    profileSpace,
+    tierFlag,
+    profileId,
+    levelId,
+    chromaFormatIdc,
+    bitDepthLuma,
+    bitDepthChroma,
+  };
 }

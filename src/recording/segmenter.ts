@@ -130,14 +130,7 @@ export class Segmenter {
       video: Extract<TrackCodec, { kind: 'video' }>;
       audio?: Extract<TrackCodec, { kind: 'audio' }>;
     } = {
-      video: {
-        kind: 'video',
-        codec: 'h264',
-        width: video.width,
-        height: video.height,
-        sps: video.sps,
-        pps: video.pps,
-      },
+      video: videoTrack(video),
     };
     if (aac?.config)
       tracks.audio = {
@@ -201,4 +194,11 @@ export class Segmenter {
     this.#o.output({ type: 'fragment', data: fragment(seg.sequence, runs), end: this.#wallIn(seg, endPts) });
     seg.video = [];
   }
+}
+
+function videoTrack(video: VideoTrackInfo): Extract<TrackCodec, { kind: 'video' }> {
+  const { width, height, sps, pps } = video;
+  return video.codec === 'h265'
+    ? { kind: 'video', codec: 'h265', width, height, vps: video.vps, sps, pps }
+    : { kind: 'video', codec: 'h264', width, height, sps, pps };
 }

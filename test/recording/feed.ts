@@ -60,6 +60,16 @@ export function play(hub: StreamHub, items: (VideoAccessUnit | AudioFrame)[]): v
 /** Writes a stream through the segmenter and the writer; returns the closed segments in order. */
 export async function record(dir: string, seconds: number, segmentMs: number) {
   const { hub, items } = await encodedStream(dir, seconds);
+  return recordItems(dir, hub, items, segmentMs);
+}
+
+/** Writes given access units and audio frames through the segmenter and the writer. */
+export async function recordItems(
+  dir: string,
+  hub: StreamHub,
+  items: (VideoAccessUnit | AudioFrame)[],
+  segmentMs: number,
+) {
   const closed: SegmentEntry[] = [];
   const writer = new SegmentWriter({
     deviceDir: join(dir, 'card', 'DEV'),
