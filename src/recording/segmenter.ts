@@ -106,7 +106,7 @@ export class Segmenter {
 
   pushAudio(frame: AudioFrame): void {
     const seg = this.#segment;
-    if (!seg?.audio || frame.codec !== 'aac') return;
+    if (!seg?.audio || frame.codec !== seg.audio.codec) return;
     if (frame.pts < seg.audioStart || seg.sound.length >= MAX_FRAGMENT_SAMPLES * 4) return;
     seg.sound.push(frame);
   }
@@ -125,21 +125,14 @@ export class Segmenter {
   #openAt(au: VideoAccessUnit, follows?: number): void {
     const { video, audio } = this.#o.tracks();
     if (!video) return;
-    const aac = audio?.codec === 'aac' && audio.config ? audio : undefined;
+    const sound = audioTrack(audio);
     const tracks: {
       video: Extract<TrackCodec, { kind: 'video' }>;
       audio?: Extract<TrackCodec, { kind: 'audio' }>;
     } = {
       video: videoTrack(video),
     };
-    if (aac?.config)
-      tracks.audio = {
-        kind: 'audio',
-        codec: 'aac',
-        sampleRate: aac.sampleRate,
-        channels: aac.channels,
-        config: Buffer.from(aac.config, 'hex'),
-      };
+    if (sound) tracks.audio = sound;
     const start = follows ?? this.clock.wallOf(au.pts);
     const meta: SegmentMeta = {
       stream: this.#o.stream,
@@ -152,8 +145,8 @@ export class Segmenter {
       startPts: au.pts,
       startWall: start,
       epoch: this.clock.epoch,
-      audio: tracks.audio ? aac : undefined,
-      audioStart: aac ? Math.round((au.pts * aac.sampleRate) / VIDEO_TIMESCALE) : 0,
+      audio: sound ? audio : undefined,
+      audioStart: sound ? Math.round((au.pts * sound.sampleRate) / VIDEO_TIMESCALE) : 0,
       sequence: 0,
       video: [au],
       sound: [],
@@ -185,7 +178,7 @@ export class Segmenter {
           baseTime: (take[0] as AudioFrame).pts - seg.audioStart,
           samples: take.map((f, i) => ({
             data: f.data,
-            duration: Math.max(1, (take[i + 1]?.pts ?? f.pts + 1024) - f.pts),
+            duration: Math.max(1, (take[i + 1]?.pts ?? f.pts + samplesIn(f, seg.audio)) - f.pts),
             sync: true,
           })),
         });
@@ -201,4 +194,19 @@ function videoTrack(video: VideoTrackInfo): Extract<TrackCodec, { kind: 'video' 
   return video.codec === 'h265'
     ? { kind: 'video', codec: 'h265', width, height, vps: video.vps, sps, pps }
     : { kind: 'video', codec: 'h264', width, height, sps, pps };
+}
+
+/** The audio track a segment records: AAC with its config, or G.711 (one byte a sample). */
+function audioTrack(audio: AudioTrackInfo | undefined): Extract<TrackCodec, { kind: 'audio' }> | undefined {
+  if (!audio) return undefined;
+  const { sampleRate, channels } = audio;
+  if (audio.codec !== 'aac') return { kind: 'audio', codec: audio.codec, sampleRate, channels };
+  return audio.config
+    ? { kind: 'audio', codec: 'aac', sampleRate, channels, config: Buffer.from(audio.config, 'hex') }
+    : undefined;
+}
+
+/** How many samples one frame holds: AAC 1024, G.711 a byte a sample per channel. */
+function samplesIn(frame: AudioFrame, track: AudioTrackInfo | undefined): number {
+  return frame.codec === 'aac' ? 1024 : Math.max(1, frame.data.length / (track?.channels ?? 1));
 }

@@ -4,7 +4,7 @@ import type { PlaybackCursor, PlaybackItem } from '../recording/playback/cursor.
 import { packetizeAac } from '../rtp/aac-packetizer.js';
 import { packetizeFrame } from '../rtp/packetized-frame.js';
 import { RtcpType } from '../rtp/rtcp.js';
-import { AUDIO_PAYLOAD_TYPE, VIDEO_PAYLOAD_TYPE } from './sdp.js';
+import { AUDIO_PAYLOAD_TYPE, audioPayloadType, VIDEO_PAYLOAD_TYPE } from './sdp.js';
 import type { PacketSink, RtspSession, TrackSetup } from './session.js';
 import { MAX_RTP_PAYLOAD, VIDEO_PACKETIZERS } from './stream-packets.js';
 import { TrackSender } from './track-sender.js';
@@ -207,10 +207,18 @@ export class PlaybackSession {
             VIDEO_PACKETIZERS[this.init.video.codec](item.nalus, MAX_RTP_PAYLOAD),
             VIDEO_PAYLOAD_TYPE,
           )
-        : packetizeFrame([{ payload: [packetizeAac(item.data)], marker: true }], AUDIO_PAYLOAD_TYPE);
+        : this.#audioFrame(item.data);
     const { sender, sink } = track;
     const seq = sender.take(frame, item.ticks, Date.now());
     sink.sendFrame(frame, seq, sender.rtpTime(item.ticks), sender.ssrc);
+  }
+
+  /** One recorded audio sample as RTP: AAC with its AU header (RFC 3640), G.711 as it is (RFC 3551). */
+  #audioFrame(data: Buffer) {
+    const audio = this.init.audio;
+    if (audio && audio.codec !== 'aac')
+      return packetizeFrame([{ payload: [data], marker: false }], audioPayloadType(audio));
+    return packetizeFrame([{ payload: [packetizeAac(data)], marker: true }], AUDIO_PAYLOAD_TYPE);
   }
 
   /** End of the range: a sender report and BYE on every track, then silence. */

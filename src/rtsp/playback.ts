@@ -1,5 +1,5 @@
 import type { Logger } from '../core/logger.js';
-import type { StreamName, VideoTrackInfo } from '../media/types.js';
+import type { AudioTrackInfo, StreamName, VideoTrackInfo } from '../media/types.js';
 import type { DemuxedInit } from '../recording/mp4/demux.js';
 import { compactIso } from '../recording/naming.js';
 import { PlaybackCursor } from '../recording/playback/cursor.js';
@@ -128,6 +128,13 @@ function trackInfo(init: DemuxedInit): VideoTrackInfo {
   };
 }
 
+function sdpAudio(audio: DemuxedInit['audio']): AudioTrackInfo | undefined {
+  if (!audio) return undefined;
+  const { sampleRate, channels } = audio;
+  if (audio.codec !== 'aac') return { codec: audio.codec, sampleRate, channels };
+  return { codec: 'aac', sampleRate, channels, config: audio.config.toString('hex') };
+}
+
 /**
  * RTSP playback of recordings (docs/recording.md): DESCRIBE, and the session SETUP creates. The
  * server keeps authentication, transports and session bookkeeping; this knows recordings.
@@ -170,14 +177,7 @@ export class PlaybackRoutes {
       host,
       name: `ipcam-agent playback ${url.stream}`,
       video: trackInfo(init),
-      audio: init.audio
-        ? {
-            codec: 'aac',
-            sampleRate: init.audio.sampleRate,
-            channels: init.audio.channels,
-            config: init.audio.config.toString('hex'),
-          }
-        : undefined,
+      audio: sdpAudio(init.audio),
     });
     const seconds = ((url.end - url.start) / 1000).toFixed(3);
     const body = sdp.replace(

@@ -16,8 +16,8 @@ export interface SdpInput {
 }
 
 /**
- * The DESCRIBE answer: H.264 (packetization-mode 1) or H.265 as track 0 and AAC as track 1
- * (RFC 6184, 7798, 3640).
+ * The DESCRIBE answer: H.264 (packetization-mode 1) or H.265 as track 0 and AAC or G.711 as track 1
+ * (RFC 6184, 7798, 3640, 3551).
  */
 export function buildSdp(input: SdpInput): string {
   const { video, audio } = input;
@@ -41,9 +41,24 @@ export function buildSdp(input: SdpInput): string {
       `a=fmtp:${AUDIO_PAYLOAD_TYPE} streamtype=5;profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3;config=${audio.config}`,
       'a=control:trackID=1',
     );
+  } else if (audio && audio.codec !== 'aac') {
+    // G.711: the static payload types of RFC 3551 (0 PCMU, 8 PCMA), 8 kHz.
+    const type = audioPayloadType(audio);
+    lines.push(
+      `m=audio 0 RTP/AVP ${type}`,
+      `a=rtpmap:${type} ${audio.codec.toUpperCase()}/${audio.sampleRate}/${audio.channels}`,
+      'a=control:trackID=1',
+    );
   }
   if (input.backchannel) lines.push(...backchannelSdp());
   return `${lines.join('\r\n')}\r\n`;
+}
+
+/** The RTP payload type audio of this codec is sent with. */
+export function audioPayloadType(audio: { codec: AudioTrackInfo['codec'] }): number {
+  if (audio.codec === 'pcmu') return 0;
+  if (audio.codec === 'pcma') return 8;
+  return AUDIO_PAYLOAD_TYPE;
 }
 
 /** rtpmap and fmtp of the video track; parameter sets are whole NAL units in base64 (headers included). */

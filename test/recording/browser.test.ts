@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TempDir, tempDir } from '../helpers/media-fixtures.js';
-import { record } from './feed.js';
+import { record, recordWithG711 } from './feed.js';
 
 // A segment as written to the card, opened by a browser's <video> on its own (issue 12: "playable
 // ... by a browser's <video>"), served as a plain file.
@@ -19,9 +19,14 @@ describe("a recorded segment in Chromium's <video>", () => {
     dir = await tempDir();
     const { closed } = await record(dir.path, 7, 3000);
     const file = await readFile(join(dir.path, 'card', 'DEV', closed[1]?.path ?? ''));
-    server = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': file.length });
-      res.end(file);
+    const g711Dir = join(dir.path, 'g711');
+    await mkdir(g711Dir);
+    const withG711 = await recordWithG711(g711Dir, 4, 3000);
+    const g711 = await readFile(join(g711Dir, 'card', 'DEV', withG711.closed[0]?.path ?? ''));
+    server = createServer((req, res) => {
+      const body = req.url === '/g711.mp4' ? g711 : file;
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': body.length });
+      res.end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/segment.mp4`;
@@ -73,6 +78,32 @@ describe("a recorded segment in Chromium's <video>", () => {
       height: 360,
     });
     expect(outcome.duration).toBeGreaterThan(2.9);
+    await page.close();
+  });
+
+  it('plays a segment with G.711 sound to its end, decoding the sound as it does AAC', async () => {
+    const page = await browser.newPage();
+    await page.goto(url.replace('/segment.mp4', '/'));
+    const decoded = await page.evaluate(
+      async (sources) => {
+        const play = (src: string) =>
+          new Promise<string | number>((resolve) => {
+            const video = document.createElement('video') as HTMLVideoElement & {
+              webkitAudioDecodedByteCount: number;
+            };
+            video.muted = true;
+            video.addEventListener('ended', () => resolve(video.webkitAudioDecodedByteCount), { once: true });
+            video.addEventListener('error', () => resolve(`error ${video.error?.message}`), { once: true });
+            document.body.append(video);
+            video.src = src;
+            void video.play();
+          });
+        return { aac: await play(sources.aac), g711: await play(sources.g711) };
+      },
+      { aac: url, g711: url.replace('/segment.mp4', '/g711.mp4') },
+    );
+    expect(decoded.aac).toBeGreaterThan(0);
+    expect(decoded.g711).toBeGreaterThan(0);
     await page.close();
   });
 });

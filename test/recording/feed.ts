@@ -1,12 +1,14 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { audioSpecificConfig, parseAdts } from '../../src/media/aac.js';
 import { NalType, nalType, splitAnnexB } from '../../src/media/h264.js';
 import { StreamHub } from '../../src/media/hub.js';
 import { StreamType } from '../../src/media/mpegts.js';
 import type { AudioFrame, VideoAccessUnit } from '../../src/media/types.js';
+import { StreamRecorder } from '../../src/recording/recorder.js';
 import { type SegmentEntry, SegmentWriter } from '../../src/recording/segment-writer.js';
 import { Segmenter } from '../../src/recording/segmenter.js';
-import { demux, makeTs } from '../helpers/media-fixtures.js';
+import { demux, ffmpeg, makeTs } from '../helpers/media-fixtures.js';
 
 /** A real encoded stream as the capture hands it to the hubs: access units and AAC frames in order. */
 export async function encodedStream(
@@ -98,4 +100,65 @@ export async function recordItems(
   await writer.idle();
   const videoFrames = items.filter((i) => i.kind === 'video').length;
   return { closed, videoFrames };
+}
+
+/** 20 ms of 8 kHz G.711: the frames an encoded source's sound goes out in (`pcmu` on the main hub). */
+const G711_FRAME = 160;
+
+/**
+ * A source whose sound is G.711 (the SoC vendor's streamer, PCM from the codec chip): the hub has no
+ * audio track, the sound goes out as µ-law frames. Recorded by the StreamRecorder as the service runs
+ * it (continuous, the main hub as the G.711 source).
+ */
+export async function recordWithG711(dir: string, seconds: number, segmentMs: number) {
+  const { items } = await encodedStream(dir, seconds);
+  const video = items.filter((i): i is VideoAccessUnit => i.kind === 'video');
+  const first = video[0] as VideoAccessUnit;
+  const mulaw = join(dir, 'sound.ul');
+  await ffmpeg([
+    ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=8000', '-t', String(seconds)],
+    ...['-ac', '1', '-ar', '8000', '-f', 'mulaw', mulaw],
+  ]);
+  const sound = await readFile(mulaw);
+  // On the video's clock (the capture's timestamps share one origin), 20 ms a frame; the sound has
+  // been flowing for a moment when the recording sees its first keyframe, as on a running camera.
+  const lead = 10;
+  const base = Math.round((first.pts * 8000) / 90000) - lead * G711_FRAME;
+  const frames: AudioFrame[] = [];
+  for (let at = 0; at + G711_FRAME <= sound.length; at += G711_FRAME) {
+    const n = at / G711_FRAME;
+    const data = sound.subarray(at, at + G711_FRAME);
+    frames.push({ kind: 'audio', codec: 'pcmu', data, pts: base + at, at: first.at + (n - lead) * 20 });
+  }
+  const hub = new StreamHub('main');
+  const closed: SegmentEntry[] = [];
+  const writer = new SegmentWriter({
+    deviceDir: join(dir, 'card', 'DEV'),
+    syncIntervalMs: 0,
+    mayWrite: async () => true,
+    onClosed: (e) => closed.push(e),
+    onError: (err) => {
+      throw err;
+    },
+  });
+  const recorder = new StreamRecorder({
+    hub,
+    g711: hub,
+    mode: 'continuous',
+    writer,
+    segmentMs,
+    fragmentMs: 1000,
+    preRollMs: 0,
+    postRollMs: 0,
+    preRollMaxBytes: 1 << 20,
+  });
+  recorder.attach();
+  const timeline = [...video, ...frames].sort((a, b) => a.at - b.at || (a.kind === 'video' ? -1 : 1));
+  for (const item of timeline) {
+    if (item.kind === 'video') hub.pushVideo(item);
+    else hub.emit('pcmu', item);
+  }
+  recorder.detach();
+  await writer.idle();
+  return { closed, soundFrames: frames.length };
 }

@@ -11,7 +11,9 @@ export interface DemuxedInit {
   video:
     | { codec: 'h264'; width: number; height: number; sps: Buffer; pps: Buffer }
     | { codec: 'h265'; width: number; height: number; vps: Buffer; sps: Buffer; pps: Buffer };
-  audio?: { codec: 'aac'; sampleRate: number; channels: number; config: Buffer };
+  audio?:
+    | { codec: 'aac'; sampleRate: number; channels: number; config: Buffer }
+    | { codec: 'pcmu' | 'pcma'; sampleRate: number; channels: number };
   /** The timescale of each track id. */
   timescales: Map<number, number>;
   /** The `stsd` bytes of each track: two segments whose are equal can be joined. */
@@ -100,6 +102,8 @@ export function demuxInit(init: Buffer): DemuxedInit {
     if (id === VIDEO_TRACK && (entry.type === 'avc1' || entry.type === 'hvc1' || entry.type === 'hev1'))
       video = visual(entry);
     else if (id === AUDIO_TRACK && entry.type === 'mp4a') audio = mp4a(entry.body, timescale);
+    else if (id === AUDIO_TRACK && (entry.type === 'ulaw' || entry.type === 'alaw'))
+      audio = g711(entry.body, entry.type === 'ulaw' ? 'pcmu' : 'pcma', timescale);
   }
   if (!video) throw new Mp4FormatError('no video track');
   if (timescales.get(VIDEO_TRACK) !== VIDEO_TIMESCALE) throw new Mp4FormatError('video timescale');
@@ -188,6 +192,14 @@ function mp4a(b: Buffer, timescale: number): DemuxedInit['audio'] {
   const config = decoderSpecificInfo(esds.subarray(4));
   if (!config || config.length === 0) return undefined;
   return { codec: 'aac', sampleRate: timescale, channels, config: Buffer.from(config) };
+}
+
+/** G.711 (QuickTime `ulaw`/`alaw` entries): what this muxer writes is 8 kHz; one channel or two. */
+function g711(b: Buffer, codec: 'pcmu' | 'pcma', timescale: number): DemuxedInit['audio'] {
+  if (b.length < 28) return undefined;
+  const channels = b.readUInt16BE(16);
+  if (channels < 1 || channels > 2 || timescale !== 8000) return undefined;
+  return { codec, sampleRate: timescale, channels };
 }
 
 function decoderSpecificInfo(d: Buffer): Buffer | undefined {

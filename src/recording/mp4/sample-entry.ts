@@ -9,7 +9,11 @@ import { box, fullBox, u8, u16, u32, zeros } from './boxes.js';
 export type TrackCodec =
   | { kind: 'video'; codec: 'h264'; width: number; height: number; sps: Buffer; pps: Buffer }
   | { kind: 'video'; codec: 'h265'; width: number; height: number; vps: Buffer; sps: Buffer; pps: Buffer }
-  | { kind: 'audio'; codec: 'aac'; sampleRate: number; channels: number; config: Buffer };
+  | { kind: 'audio'; codec: 'aac'; sampleRate: number; channels: number; config: Buffer }
+  | { kind: 'audio'; codec: 'pcmu' | 'pcma'; sampleRate: number; channels: number };
+
+/** G.711 in ISO BMFF: QuickTime's sample entry types, which ffmpeg, VLC and Chromium read. */
+const G711_ENTRY = { pcmu: 'ulaw', pcma: 'alaw' } as const;
 
 export function sampleEntry(track: TrackCodec): Buffer {
   switch (track.codec) {
@@ -19,6 +23,9 @@ export function sampleEntry(track: TrackCodec): Buffer {
       return hvc1(track);
     case 'aac':
       return mp4a(track);
+    case 'pcmu':
+    case 'pcma':
+      return audioEntry(G711_ENTRY[track.codec], track, 16);
   }
 }
 
@@ -31,6 +38,9 @@ export function codecString(track: TrackCodec): string {
       return hevcCodecString(hevcProfileTierLevel(track.sps));
     case 'aac':
       return `mp4a.40.${track.config.length > 0 ? (track.config[0] as number) >> 3 : 2}`;
+    case 'pcmu':
+    case 'pcma':
+      return G711_ENTRY[track.codec];
   }
 }
 
@@ -143,13 +153,23 @@ function mp4a(track: Extract<TrackCodec, { codec: 'aac' }>): Buffer {
       descriptor(0x06, u8(0x02)),
     ),
   );
+  return audioEntry('mp4a', track, 16, esds);
+}
+
+/** AudioSampleEntry (version 0): channels, sample size, rate in 16.16, then the codec's boxes. */
+function audioEntry(
+  type: string,
+  track: { sampleRate: number; channels: number },
+  sampleSize: number,
+  ...config: Buffer[]
+): Buffer {
   return box(
-    'mp4a',
+    type,
     zeros(6),
-    u16(1),
+    u16(1), // data_reference_index
     zeros(8),
-    u16(track.channels, 16, 0, 0),
+    u16(track.channels, sampleSize, 0, 0),
     u32((track.sampleRate & 0xffff) * 0x10000),
-    esds,
+    ...config,
   );
 }
