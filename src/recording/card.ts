@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
-import { access, lstat, stat, statfs } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { access, lstat, readFile, realpath, stat, statfs } from 'node:fs/promises';
+import { dirname, sep } from 'node:path';
 
 export type CardState = 'ok' | 'absent' | 'readonly' | 'full' | 'error';
 
@@ -17,8 +17,10 @@ export interface CardStatus {
  * (its device differs from its parent's): an unmounted card leaves an empty folder on the root file
  * system, and recording there would fill the camera's own flash. Without it (the simulator, a test
  * directory), the folder must exist. Writability is `access(W_OK)`, which a read-only mount answers
- * with EROFS without writing anything (no wear from polling). `full` is decided by the caller, who
- * knows what retention can still free.
+ * with EROFS without writing anything (no wear from polling), and the mount's options: a file system
+ * the kernel turned read-only after I/O errors (ext4 `errors=remount-ro`) shows `emergency_ro` there
+ * while `access` still says yes (Linux 6.18), and every write fails with EROFS. `full` is decided by
+ * the caller, who knows what retention can still free.
  */
 export async function probeCard(root: string, requireMount: boolean): Promise<CardStatus> {
   const none = { capacityBytes: null, freeBytes: null };
@@ -50,7 +52,39 @@ export async function probeCard(root: string, requireMount: boolean): Promise<Ca
       reason: code,
     };
   }
+  if (await mountedReadOnly(root)) return { state: 'readonly', ...space, reason: 'mounted read-only' };
   return { state: 'ok', ...space };
+}
+
+/** Where /proc/self/mounts escapes a character of a path (space, tab, newline, backslash). */
+const MOUNTS_ESCAPE = /\\([0-7]{3})/g;
+
+/**
+ * Whether the file system holding `root` is mounted read-only (`ro`) or was made so by the kernel after
+ * an error (`emergency_ro`): the options of the longest mount point that contains it. Unknown (no
+ * /proc, a path that cannot be resolved) is not read-only: the writes then tell.
+ */
+export async function mountedReadOnly(root: string, mounts = '/proc/self/mounts'): Promise<boolean> {
+  let table: string;
+  let path: string;
+  try {
+    [table, path] = await Promise.all([readFile(mounts, 'utf8'), realpath(root)]);
+  } catch {
+    return false;
+  }
+  let best: { length: number; options: string[] } | undefined;
+  for (const line of table.split('\n')) {
+    const [, where, , options] = line.split(' ');
+    if (!where || !options) continue;
+    const point = where.replace(MOUNTS_ESCAPE, (_m, octal: string) =>
+      String.fromCharCode(Number.parseInt(octal, 8)),
+    );
+    const inside = point === '/' || path === point || path.startsWith(point + sep);
+    // The last of equal mount points is the one on top.
+    if (inside && (!best || point.length >= best.length))
+      best = { length: point.length, options: options.split(',') };
+  }
+  return best !== undefined && (best.options.includes('ro') || best.options.includes('emergency_ro'));
 }
 
 /** The card state an I/O error while writing points to (a re-check confirms it). */

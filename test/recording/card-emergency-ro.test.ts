@@ -1,0 +1,79 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useBroker } from '../helpers/broker-fixture.js';
+import { run } from '../helpers/media.js';
+import { type TempDir, tempDir } from '../helpers/media-fixtures.js';
+import { type RecordingDevice, startRecordingDevice, streamsLive } from './rig.js';
+
+/**
+ * What a dying SD card does: the kernel finds an I/O error and turns the file system read-only under
+ * the open segment (ext4 `errors=remount-ro`). Here a real ext4 on a loop device, the error raised
+ * through ext4's own `trigger_fs_error`. On this kernel `access(W_OK)` still says writable afterwards
+ * (the mount shows `emergency_ro`), so a camera that trusted it flapped between readonly and ok.
+ * Needs root (losetup, mount): without it this suite fails saying so (it is never skipped).
+ */
+describe('the card turned read-only by the kernel while a segment is written (ext4 on a loop device, as root)', () => {
+  const fixture = useBroker();
+  let dir: TempDir;
+  let card: string;
+  let loop = '';
+  let cam: RecordingDevice;
+
+  const storageEvent = (state: string) =>
+    fixture.observer.next(
+      (m) => m.topic === `cam/v1/${cam.device.serial}/evt/storage` && m.json().state === state,
+      `evt/storage ${state}`,
+      30000,
+    );
+  const states = () =>
+    fixture.observer.seen
+      .filter((m) => m.topic === `cam/v1/${cam.device.serial}/evt/storage`)
+      .map((m) => m.json().state);
+
+  beforeAll(async () => {
+    if (process.getuid?.() !== 0)
+      throw new Error('this test needs root: it attaches a loop device (losetup), runs mkfs and mount');
+    dir = await tempDir();
+    card = join(dir.path, 'card');
+    await mkdir(card);
+    const image = join(dir.path, 'card.img');
+    await run('truncate', ['-s', '64M', image]);
+    loop = (await run('losetup', ['--find', '--show', image])).stdout.trim();
+    await run('mkfs.ext4', ['-F', '-q', loop]);
+    await run('mount', ['-o', 'errors=remount-ro', loop, card]);
+    cam = await startRecordingDevice(fixture.broker.url, {
+      recording: { root: card, requireMount: true },
+      settings: { recording: { mode: 'continuous' } },
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await cam?.daemon.kill();
+    if (card) await run('umount', ['-l', card]).catch(() => undefined);
+    if (loop) await run('losetup', ['-d', loop]).catch(() => undefined);
+    await dir?.remove();
+  });
+
+  it('is reported read-only once and stays so, live video unharmed; repaired and mounted again, recording resumes', async () => {
+    await cam.segments(1);
+    const readonly = storageEvent('readonly');
+    await writeFile(`/sys/fs/ext4/${basename(loop)}/trigger_fs_error`, '1');
+    await readonly;
+    // Live video goes on; meanwhile the card is checked every 300 ms and must not come back as ok.
+    expect(await streamsLive(cam.rtsp('/main'))).toBe(true);
+    expect(states()).toEqual(['readonly']);
+
+    // The owner (or the camera's boot script) repairs the card: unmounted, checked, mounted again.
+    const absent = storageEvent('absent');
+    await run('umount', [card]);
+    await absent;
+    // e2fsck exits 1 when it corrected something, which is what it is here for.
+    await run('e2fsck', ['-f', '-y', loop]).catch(() => undefined);
+    const ok = storageEvent('ok');
+    await run('mount', ['-o', 'errors=remount-ro', loop, card]);
+    await ok;
+    const segmentsBefore = (await cam.segments(1)).length;
+    await cam.segments(segmentsBefore + 1);
+    expect(states()).toEqual(['readonly', 'absent', 'ok']);
+  }, 180_000);
+});
