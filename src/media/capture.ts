@@ -302,7 +302,8 @@ export class Capture implements Module {
         };
         this.#pcmuSamples += FRAME;
         pending = pending.subarray(FRAME);
-        this.#deps.hubs.main.emit('pcmu', frame);
+        this.#deps.hubs.main.pushPcmu(frame);
+        this.#deps.hubs.sub.pushPcmu(frame);
       }
     });
     stream.on('error', (err) => this.#log.debug({ err }, 'pcmu pipe error'));

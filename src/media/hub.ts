@@ -26,6 +26,10 @@ export interface CachedGop {
   audio: AudioFrame[];
 }
 
+const PCMU_TRACK: AudioTrackInfo = { codec: 'pcmu', sampleRate: 8000, channels: 1 };
+/** No µ-law frame for this long: the source has no sound (any more). */
+const PCMU_GONE_MS = 2000;
+
 /** A GOP larger than this (a stuck encoder, a huge keyframe interval) is not cached further. */
 const GOP_CACHE_LIMIT_BYTES = 16 * 1024 * 1024;
 
@@ -52,6 +56,7 @@ export class StreamHub extends EventEmitter<HubEvents> {
   #gopAudio: AudioFrame[] = [];
   #gopBytes = 0;
   #caching = false;
+  #pcmuAt = Number.NEGATIVE_INFINITY;
 
   constructor(name: StreamName, codec: VideoCodec = 'h264') {
     super();
@@ -98,6 +103,20 @@ export class StreamHub extends EventEmitter<HubEvents> {
   pushAudio(frame: AudioFrame): void {
     if (this.#caching && this.#gop.length > 0) this.#gopAudio.push(frame);
     this.emit('audio', frame);
+  }
+
+  /** The sound as µ-law, 20 ms frames at 8 kHz (WebRTC's; an encoded source's G.711 or PCM sound). */
+  pushPcmu(frame: AudioFrame): void {
+    this.#pcmuAt = Date.now();
+    this.emit('pcmu', frame);
+  }
+
+  /**
+   * The sound RTSP and recordings carry: the AAC track, or, from a source without one, its µ-law
+   * frames while they come (an encoded source whose sound is G.711 or PCM).
+   */
+  get soundTrack(): AudioTrackInfo | undefined {
+    return this.audio ?? (Date.now() - this.#pcmuAt <= PCMU_GONE_MS ? PCMU_TRACK : undefined);
   }
 
   /** The frames since the last keyframe; empty until a keyframe with parameter sets was seen. */

@@ -27,6 +27,8 @@ export class PipeAudio {
   #pcmuSamples = 0;
   #pcmPos = 0;
   #pcmu: Buffer = Buffer.alloc(0);
+  /** A µ-law frame went out since the input (re)opened: said once in the log. */
+  #flowing = false;
 
   constructor(
     input: PipeAudioInput,
@@ -41,6 +43,7 @@ export class PipeAudio {
     this.#reader.on('open', () => {
       this.#pending = Buffer.alloc(0);
       this.#pcmu = Buffer.alloc(0);
+      this.#flowing = false;
     });
     this.#reader.on('data', (chunk) => this.push(chunk));
   }
@@ -123,7 +126,11 @@ export class PipeAudio {
     while (this.#pcmu.length >= PCMU_FRAME) {
       const data = Buffer.from(this.#pcmu.subarray(0, PCMU_FRAME));
       this.#pcmu = this.#pcmu.subarray(PCMU_FRAME);
-      this.#hubs.main.emit('pcmu', { kind: 'audio', codec: 'pcmu', data, pts: this.#pcmuSamples, at });
+      const frame = { kind: 'audio' as const, codec: 'pcmu' as const, data, pts: this.#pcmuSamples, at };
+      if (!this.#flowing) this.#log.info('pipe audio: G.711 frames (µ-law, 8 kHz)');
+      this.#flowing = true;
+      this.#hubs.main.pushPcmu(frame);
+      this.#hubs.sub.pushPcmu(frame);
       this.#pcmuSamples += PCMU_FRAME;
     }
     if (this.#pcmu.length > MAX_PENDING_BYTES) this.#pcmu = Buffer.alloc(0);

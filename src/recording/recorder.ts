@@ -1,15 +1,10 @@
 import type { StreamHub } from '../media/hub.js';
-import type { AudioFrame, AudioTrackInfo, VideoAccessUnit } from '../media/types.js';
+import type { AudioFrame, VideoAccessUnit } from '../media/types.js';
 import type { SegmentWriter } from './segment-writer.js';
 import { Segmenter } from './segmenter.js';
 
 export interface RecorderOptions {
   hub: StreamHub;
-  /**
-   * The hub whose `pcmu` frames are the sound when `hub` has no audio track of its own (an encoded
-   * source with G.711 or PCM sound: µ-law, 8 kHz). A source with AAC records its AAC.
-   */
-  g711?: StreamHub;
   mode: 'events' | 'continuous';
   writer: SegmentWriter;
   segmentMs: number;
@@ -20,10 +15,6 @@ export interface RecorderOptions {
 }
 
 type Item = VideoAccessUnit | AudioFrame;
-
-const G711_TRACK: AudioTrackInfo = { codec: 'pcmu', sampleRate: 8000, channels: 1 };
-/** No µ-law frame for this long: the source has no sound (any more), the next segment has none. */
-const G711_GONE_MS = 2000;
 
 /**
  * Records one hub. Continuous: every frame, in segments. Events: the last `preRollMs` (whole GOPs,
@@ -42,8 +33,6 @@ export class StreamRecorder {
   readonly #onAudio = (frame: AudioFrame) => this.#audio(frame);
   readonly #onPcmu = (frame: AudioFrame) => this.#pcmu(frame);
   readonly #onTrack = () => this.#segmenter.close();
-  /** Arrival of the last µ-law frame recorded: sound is there while frames keep coming. */
-  #pcmuAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: RecorderOptions) {
     this.#o = options;
@@ -52,7 +41,8 @@ export class StreamRecorder {
       kind: options.mode === 'events' ? 'event' : 'continuous',
       segmentMs: options.segmentMs,
       fragmentMs: options.fragmentMs,
-      tracks: () => ({ video: options.hub.video, audio: options.hub.audio ?? this.#g711Track() }),
+      // AAC, or the µ-law frames of a source whose sound is G.711 or PCM (StreamHub.soundTrack).
+      tracks: () => ({ video: options.hub.video, audio: options.hub.soundTrack }),
       output: (out) => options.writer.handle(out),
     });
   }
@@ -61,7 +51,7 @@ export class StreamRecorder {
     const { hub } = this.#o;
     hub.on('video', this.#onVideo);
     hub.on('audio', this.#onAudio);
-    this.#o.g711?.on('pcmu', this.#onPcmu);
+    hub.on('pcmu', this.#onPcmu);
     // New parameter sets (a resolution change): the segment ends, the next starts at a keyframe.
     hub.on('track', this.#onTrack);
     if (this.#o.mode === 'events') {
@@ -76,7 +66,7 @@ export class StreamRecorder {
     const { hub } = this.#o;
     hub.off('video', this.#onVideo);
     hub.off('audio', this.#onAudio);
-    this.#o.g711?.off('pcmu', this.#onPcmu);
+    hub.off('pcmu', this.#onPcmu);
     hub.off('track', this.#onTrack);
     this.#segmenter.close();
     this.#ring = [];
@@ -133,13 +123,7 @@ export class StreamRecorder {
   }
 
   #pcmu(frame: AudioFrame): void {
-    if (this.#o.hub.audio) return;
-    this.#pcmuAt = Date.now();
-    this.#audio(frame);
-  }
-
-  #g711Track(): AudioTrackInfo | undefined {
-    return Date.now() - this.#pcmuAt <= G711_GONE_MS ? G711_TRACK : undefined;
+    if (!this.#o.hub.audio) this.#audio(frame);
   }
 
   #feed(item: Item): void {

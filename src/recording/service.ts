@@ -367,8 +367,6 @@ export class RecordingService implements Module {
     const { config } = this.#d;
     const recorder = new StreamRecorder({
       hub: this.#d.hubs[stream],
-      // G.711 sound of an encoded source goes out on the main hub only (its `pcmu` frames).
-      g711: this.#d.hubs.main,
       mode,
       writer: this.#writer,
       segmentMs: config.segmentSeconds * 1000,

@@ -384,7 +384,7 @@ export class RtspServer {
       host,
       name: `ipcam-agent ${target.name}`,
       video,
-      audio: target.hub.audio,
+      audio: target.hub.soundTrack,
       backchannel,
     });
     return { status: 200, headers: { 'Content-Type': 'application/sdp', 'Content-Base': base }, body };
@@ -420,7 +420,7 @@ export class RtspServer {
     return {
       source: target.hub,
       track: target.track ?? 0,
-      hasAudio: target.hub.audio !== undefined,
+      hasAudio: target.hub.soundTrack !== undefined,
       hub: target.hub,
       playback: undefined,
     };

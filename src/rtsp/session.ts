@@ -65,6 +65,10 @@ export class RtspSession {
   readonly #events: SessionEvents;
   readonly #onVideo = (au: VideoAccessUnit) => this.#onLive(au);
   readonly #onAudio = (frame: AudioFrame) => this.#onLive(frame);
+  /** A source without AAC sends its G.711 or PCM sound as µ-law frames: the audio track then. */
+  readonly #onPcmu = (frame: AudioFrame) => {
+    if (!this.hub.audio) this.#onLive(frame);
+  };
   /** The join burst and the live frames behind it, sent from #burstAt on; empty once caught up. */
   #catchingUp = false;
   #burst: MediaItem[] = [];
@@ -124,6 +128,7 @@ export class RtspSession {
       this.#burstMediaStartMs = burst[0] ? this.#mediaMs(burst[0]) : 0;
       this.hub.on('video', this.#onVideo);
       this.hub.on('audio', this.#onAudio);
+      this.hub.on('pcmu', this.#onPcmu);
       if (this.#catchingUp) this.#pump();
     };
     return { rtpInfo, start };
@@ -133,6 +138,7 @@ export class RtspSession {
     this.#playing = false;
     this.hub.off('video', this.#onVideo);
     this.hub.off('audio', this.#onAudio);
+    this.hub.off('pcmu', this.#onPcmu);
     this.#endBurst();
   }
 

@@ -3,7 +3,7 @@ import { packetizeAac } from '../rtp/aac-packetizer.js';
 import { packetizeH264 } from '../rtp/h264-packetizer.js';
 import { packetizeH265 } from '../rtp/h265-packetizer.js';
 import { type PacketizedFrame, type Packetizer, packetizeFrame } from '../rtp/packetized-frame.js';
-import { AUDIO_PAYLOAD_TYPE, VIDEO_PAYLOAD_TYPE } from './sdp.js';
+import { AUDIO_PAYLOAD_TYPE, audioPayloadType, VIDEO_PAYLOAD_TYPE } from './sdp.js';
 
 /** Leaves room for the RTP header and the interleaved/UDP/IP headers within a 1500-byte MTU. */
 export const MAX_RTP_PAYLOAD = 1400;
@@ -36,7 +36,10 @@ export class StreamPackets {
   audio(au: AudioFrame): PacketizedFrame {
     let frame = this.#audio.get(au);
     if (!frame) {
-      frame = packetizeFrame([{ payload: [packetizeAac(au.data)], marker: true }], AUDIO_PAYLOAD_TYPE);
+      frame =
+        au.codec === 'aac'
+          ? packetizeFrame([{ payload: [packetizeAac(au.data)], marker: true }], AUDIO_PAYLOAD_TYPE)
+          : packetizeFrame([{ payload: [au.data], marker: false }], audioPayloadType(au));
       this.#audio.set(au, frame);
     }
     return frame;

@@ -108,7 +108,7 @@ const G711_FRAME = 160;
 /**
  * A source whose sound is G.711 (the SoC vendor's streamer, PCM from the codec chip): the hub has no
  * audio track, the sound goes out as µ-law frames. Recorded by the StreamRecorder as the service runs
- * it (continuous, the main hub as the G.711 source).
+ * it (continuous).
  */
 export async function recordWithG711(dir: string, seconds: number, segmentMs: number) {
   const { items } = await encodedStream(dir, seconds);
@@ -143,7 +143,6 @@ export async function recordWithG711(dir: string, seconds: number, segmentMs: nu
   });
   const recorder = new StreamRecorder({
     hub,
-    g711: hub,
     mode: 'continuous',
     writer,
     segmentMs,
@@ -156,7 +155,7 @@ export async function recordWithG711(dir: string, seconds: number, segmentMs: nu
   const timeline = [...video, ...frames].sort((a, b) => a.at - b.at || (a.kind === 'video' ? -1 : 1));
   for (const item of timeline) {
     if (item.kind === 'video') hub.pushVideo(item);
-    else hub.emit('pcmu', item);
+    else hub.pushPcmu(item);
   }
   recorder.detach();
   await writer.idle();
