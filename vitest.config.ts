@@ -1,11 +1,8 @@
-import { configDefaults, defineConfig } from 'vitest/config';
-import { RUN_ALONE } from './vitest.alone.config.js';
+import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Run afterwards by vitest.alone.config.ts (npm test runs both).
-    exclude: [...configDefaults.exclude, ...RUN_ALONE],
     globalSetup: ['test/global-setup.ts'],
     setupFiles: ['test/setup.ts'],
     testTimeout: 60000,
