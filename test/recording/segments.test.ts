@@ -1,4 +1,4 @@
-import { appendFile, copyFile, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { INDEX_FILE, RecordingIndex } from '../../src/recording/index-log.js';
@@ -119,6 +119,33 @@ describe('fMP4 segments from a real H.264 + AAC stream', () => {
     lines[1] = '{"t":"seg","path":42}';
     await writeFile(path, lines.join('\n'));
     expect(await new RecordingIndex(deviceDir).load()).toBe('corrupt');
+  });
+
+  it('a card with a layout of its own around ours: the rebuild indexes our segments and touches nothing else', async () => {
+    const { closed } = await record(dir.path, 4, 3000);
+    const card = join(dir.path, 'card');
+    const deviceDir = join(card, 'DEV');
+    const hour = (closed[0] as SegmentEntry).path.split('/').slice(0, 2).join('/');
+    const ourName = (closed[0] as SegmentEntry).path.split('/').at(-1) as string;
+    // A phone's pictures, another camera's recordings, a note and odd names inside our own folders, and
+    // a folder named like one of our segments.
+    const foreign = [
+      'DCIM/100MEDIA/IMG_0001.JPG',
+      `OTHERCAM/${hour}/${ourName}`,
+      `DEV/${hour.split('/')[0]}/README.txt`,
+      `DEV/${hour}/notes.mp4`,
+      `DEV/${hour.split('/')[0]}/99/clip.mp4`,
+    ];
+    for (const rel of foreign) {
+      await mkdir(join(card, rel, '..'), { recursive: true });
+      await writeFile(join(card, rel), `not ours: ${rel}`);
+    }
+    const lookalike = `${hour}/${ourName.replace(/\d{3}Z-/, (m) => `${String((Number(m.slice(0, 3)) + 1) % 1000).padStart(3, '0')}Z-`)}`;
+    await mkdir(join(deviceDir, lookalike));
+    const rebuilt = await rebuildFromFiles(deviceDir, captureLog().log);
+    expect(rebuilt.segments).toEqual(closed);
+    for (const rel of foreign) expect(await readFile(join(card, rel), 'utf8')).toBe(`not ours: ${rel}`);
+    expect((await stat(join(deviceDir, lookalike))).isDirectory()).toBe(true);
   });
 
   it('the reader finds a range, seeks to a sync fragment and reads fragments that play after the init bytes', async () => {
