@@ -32,6 +32,8 @@ const NEEDS = {
     wpa_supplicant: 'wpasupplicant',
     'espeak-ng': 'espeak-ng',
     ip: 'iproute2',
+    cvlc: 'vlc-bin',
+    'pkg:vlc-plugin-base': 'vlc-plugin-base',
   },
 };
 
