@@ -1,10 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBroker } from '../helpers/broker-fixture.js';
 import { run } from '../helpers/media.js';
 import { type TempDir, tempDir } from '../helpers/media-fixtures.js';
-import { type RecordingDevice, startRecordingDevice, streamsLive } from './rig.js';
+import { type LoopCard, loopCard, type RecordingDevice, startRecordingDevice, streamsLive } from './rig.js';
 
 /**
  * What a dying SD card does: the kernel finds an I/O error and turns the file system read-only under
@@ -18,6 +18,7 @@ describe('the card turned read-only by the kernel while a segment is written (ex
   let dir: TempDir;
   let card: string;
   let loop = '';
+  let loopDevice: LoopCard | undefined;
   let cam: RecordingDevice;
 
   const storageEvent = (state: string) =>
@@ -32,16 +33,9 @@ describe('the card turned read-only by the kernel while a segment is written (ex
       .map((m) => m.json().state);
 
   beforeAll(async () => {
-    if (process.getuid?.() !== 0)
-      throw new Error('this test needs root: it attaches a loop device (losetup), runs mkfs and mount');
     dir = await tempDir();
-    card = join(dir.path, 'card');
-    await mkdir(card);
-    const image = join(dir.path, 'card.img');
-    await run('truncate', ['-s', '64M', image]);
-    loop = (await run('losetup', ['--find', '--show', image])).stdout.trim();
-    await run('mkfs.ext4', ['-F', '-q', loop]);
-    await run('mount', ['-o', 'errors=remount-ro', loop, card]);
+    loopDevice = await loopCard(dir.path, ['-o', 'errors=remount-ro']);
+    ({ card, loop } = loopDevice);
     cam = await startRecordingDevice(fixture.broker.url, {
       recording: { root: card, requireMount: true },
       settings: { recording: { mode: 'continuous' } },
@@ -49,8 +43,7 @@ describe('the card turned read-only by the kernel while a segment is written (ex
   }, 120_000);
   afterAll(async () => {
     await cam?.daemon.kill();
-    if (card) await run('umount', ['-l', card]).catch(() => undefined);
-    if (loop) await run('losetup', ['-d', loop]).catch(() => undefined);
+    await loopDevice?.detach();
     await dir?.remove();
   });
 

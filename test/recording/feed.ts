@@ -65,13 +65,8 @@ export async function record(dir: string, seconds: number, segmentMs: number) {
   return recordItems(dir, hub, items, segmentMs);
 }
 
-/** Writes given access units and audio frames through the segmenter and the writer. */
-export async function recordItems(
-  dir: string,
-  hub: StreamHub,
-  items: (VideoAccessUnit | AudioFrame)[],
-  segmentMs: number,
-) {
+/** A writer onto `<dir>/card/DEV` that never waits for the disk and keeps the closed segments. */
+function cardWriter(dir: string): { closed: SegmentEntry[]; writer: SegmentWriter } {
   const closed: SegmentEntry[] = [];
   const writer = new SegmentWriter({
     deviceDir: join(dir, 'card', 'DEV'),
@@ -82,6 +77,17 @@ export async function recordItems(
       throw err;
     },
   });
+  return { closed, writer };
+}
+
+/** Writes given access units and audio frames through the segmenter and the writer. */
+export async function recordItems(
+  dir: string,
+  hub: StreamHub,
+  items: (VideoAccessUnit | AudioFrame)[],
+  segmentMs: number,
+) {
+  const { closed, writer } = cardWriter(dir);
   const segmenter = new Segmenter({
     stream: 'main',
     kind: 'continuous',
@@ -131,16 +137,7 @@ export async function recordWithG711(dir: string, seconds: number, segmentMs: nu
     frames.push({ kind: 'audio', codec: 'pcmu', data, pts: base + at, at: first.at + (n - lead) * 20 });
   }
   const hub = new StreamHub('main');
-  const closed: SegmentEntry[] = [];
-  const writer = new SegmentWriter({
-    deviceDir: join(dir, 'card', 'DEV'),
-    syncIntervalMs: 0,
-    mayWrite: async () => true,
-    onClosed: (e) => closed.push(e),
-    onError: (err) => {
-      throw err;
-    },
-  });
+  const { closed, writer } = cardWriter(dir);
   const recorder = new StreamRecorder({
     hub,
     mode: 'continuous',

@@ -1,12 +1,19 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signViewerToken } from '../../src/webrtc/token.js';
 import { useBroker } from '../helpers/broker-fixture.js';
 import { run } from '../helpers/media.js';
 import { type TempDir, tempDir } from '../helpers/media-fixtures.js';
-import { closedSegments, type RecordingDevice, startRecordingDevice, streamsLive } from './rig.js';
+import {
+  closedSegments,
+  type LoopCard,
+  loopCard,
+  type RecordingDevice,
+  startRecordingDevice,
+  streamsLive,
+} from './rig.js';
 
 const cloud = generateKeyPairSync('ed25519');
 const LABEL = 'IPCAMFMT';
@@ -21,6 +28,7 @@ describe('formatting the SD card on the owner’s confirmed request (loop device
   let dir: TempDir;
   let card: string;
   let loop = '';
+  let loopDevice: LoopCard | undefined;
   let cam: RecordingDevice;
 
   const token = (extra: { sub?: string; rights?: ('live' | 'formatStorage')[] } = {}) =>
@@ -46,16 +54,9 @@ describe('formatting the SD card on the owner’s confirmed request (loop device
     (await readFile('/proc/mounts', 'utf8')).split('\n').find((l) => l.split(' ')[1] === card);
 
   beforeAll(async () => {
-    if (process.getuid?.() !== 0)
-      throw new Error('this test needs root: it attaches a loop device (losetup), runs mkfs and mount');
     dir = await tempDir();
-    card = join(dir.path, 'card');
-    await mkdir(card);
-    const image = join(dir.path, 'card.img');
-    await run('truncate', ['-s', '64M', image]);
-    loop = (await run('losetup', ['--find', '--show', image])).stdout.trim();
-    await run('mkfs.ext4', ['-F', '-q', loop]);
-    await run('mount', [loop, card]);
+    loopDevice = await loopCard(dir.path);
+    ({ card, loop } = loopDevice);
     cam = await startRecordingDevice(fixture.broker.url, {
       recording: { root: card, requireMount: true, format: { device: loop, fsType: 'ext4', label: LABEL } },
       settings: { recording: { mode: 'continuous' } },
@@ -64,8 +65,7 @@ describe('formatting the SD card on the owner’s confirmed request (loop device
   }, 120_000);
   afterAll(async () => {
     await cam?.daemon.kill();
-    if (card) await run('umount', ['-l', card]).catch(() => undefined);
-    if (loop) await run('losetup', ['-d', loop]).catch(() => undefined);
+    await loopDevice?.detach();
     await dir?.remove();
   });
 

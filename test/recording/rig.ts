@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DaemonProcess, prepareDevice, type TestDevice } from '../helpers/daemon.js';
 import { run, SMALL_STREAMS } from '../helpers/media.js';
@@ -124,4 +124,38 @@ export async function streamsLive(url: string): Promise<boolean> {
     { timeout: 20000 },
   );
   return stdout.includes('h264');
+}
+
+export interface LoopCard {
+  /** The mount point: `<dir>/card`. */
+  card: string;
+  /** The loop device, e.g. /dev/loop3. */
+  loop: string;
+  /** Unmounts (lazily) and detaches; safe to call twice. */
+  detach(): Promise<void>;
+}
+
+/**
+ * A 64 MiB ext4 on a loop device, mounted at `<dir>/card` with the given options: a card's file system
+ * as the kernel handles it. Needs root (losetup, mkfs, mount); without it this fails saying so, so a
+ * suite that uses it is never skipped.
+ */
+export async function loopCard(dir: string, mountOptions: string[] = []): Promise<LoopCard> {
+  if (process.getuid?.() !== 0)
+    throw new Error('this test needs root: it attaches a loop device (losetup), runs mkfs and mount');
+  const card = join(dir, 'card');
+  await mkdir(card);
+  const image = join(dir, 'card.img');
+  await run('truncate', ['-s', '64M', image]);
+  const loop = (await run('losetup', ['--find', '--show', image])).stdout.trim();
+  await run('mkfs.ext4', ['-F', '-q', loop]);
+  await run('mount', [...mountOptions, loop, card]);
+  return {
+    card,
+    loop,
+    detach: async () => {
+      await run('umount', ['-l', card]).catch(() => undefined);
+      await run('losetup', ['-d', loop]).catch(() => undefined);
+    },
+  };
 }
