@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -55,15 +56,68 @@ export function rtspIngestArgs(
 }
 
 /** The sound of the same server as ADTS on stdout (a second session: `-map` of one stream each). */
+/** How the server's sound reaches the pipe audio path: the argv's output part and the format it gives. */
+interface IngestSound {
+  output: string[];
+  format: 'adts' | 'mulaw' | 'alaw';
+}
+
+/**
+ * By the codec of the server's first audio track (ffprobe's name): AAC and G.711 copied as they are
+ * (ADTS, raw µ-law or A-law), anything else (Opus, PCM, ...) decoded and made 8 kHz µ-law, which is
+ * cheap and what WebRTC, RTSP and recordings all take. Unknown (the probe got no answer): ADTS, as a
+ * camera's streamer most often sends AAC.
+ */
+function ingestSound(codec: string | undefined): IngestSound {
+  if (codec === undefined || codec === 'aac')
+    return { output: ['-c:a', 'copy', '-f', 'adts'], format: 'adts' };
+  if (codec === 'pcm_mulaw') return { output: ['-c:a', 'copy', '-f', 'mulaw'], format: 'mulaw' };
+  if (codec === 'pcm_alaw') return { output: ['-c:a', 'copy', '-f', 'alaw'], format: 'alaw' };
+  return { output: ['-c:a', 'pcm_mulaw', '-ar', '8000', '-ac', '1', '-f', 'mulaw'], format: 'mulaw' };
+}
+
+/**
+ * The argv of a second session that takes the server's first audio track to the pipe audio path, and
+ * the format it writes (see `ingestSound`).
+ */
 export function rtspIngestAudioArgs(
   source: Pick<RtspIngestSource, 'transport' | 'timeoutSeconds'>,
   input: IngestInput,
-): string[] {
-  return [
-    ...['-hide_banner', '-loglevel', 'error', '-nostdin'],
-    ...inputArgs(source, input),
-    ...['-map', '0:a:0', '-c:a', 'copy', '-f', 'adts', 'pipe:1'],
+  codec?: string,
+): { args: string[]; format: IngestSound['format'] } {
+  const sound = ingestSound(codec);
+  return {
+    args: [
+      ...['-hide_banner', '-loglevel', 'error', '-nostdin'],
+      ...inputArgs(source, input),
+      ...['-map', '0:a:0', ...sound.output, 'pipe:1'],
+    ],
+    format: sound.format,
+  };
+}
+
+/** The time the server has to answer the probe of its audio codec. */
+const AUDIO_PROBE_MS = 10_000;
+
+/**
+ * The codec of the server's first audio track as ffprobe names it (`aac`, `pcm_mulaw`, ...), or
+ * undefined when it has none or does not answer in time (then the default of `ingestSound` holds).
+ */
+export function probeIngestAudio(
+  ffprobePath: string,
+  source: Pick<RtspIngestSource, 'transport' | 'timeoutSeconds'>,
+  input: IngestInput,
+): Promise<string | undefined> {
+  const args = [
+    ...['-v', 'error', ...inputArgs(source, input)],
+    ...['-select_streams', 'a:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0'],
   ];
+  return new Promise((resolve) => {
+    execFile(ffprobePath, args, { timeout: AUDIO_PROBE_MS, maxBuffer: 64 * 1024 }, (err, stdout) => {
+      const codec = String(stdout).trim().split('\n')[0]?.trim();
+      resolve(err || !codec || !/^[a-z0-9_]+$/.test(codec) ? undefined : codec);
+    });
+  });
 }
 
 let playlistDir: string | undefined;

@@ -8,7 +8,7 @@ import { EncodedCapture, type EncodedInputs } from './encoded-capture.js';
 import { StreamHub } from './hub.js';
 import { LineThrottle } from './line-throttle.js';
 import { findRpicam, rpicamArgs } from './rpicam.js';
-import { rtspIngestArgs, rtspIngestAudioArgs, rtspIngestInput } from './rtsp-ingest.js';
+import { probeIngestAudio, rtspIngestArgs, rtspIngestAudioArgs, rtspIngestInput } from './rtsp-ingest.js';
 
 /** A gap between analysis frames this long is logged (throttled). */
 const STALL_LOG_MS = 1000;
@@ -66,7 +66,7 @@ export function createMedia(w: MediaWiring): Media {
     }
     w.onAnalysisFrame({ ...frame, ts: clock.stamp(frame.ts) });
   };
-  const encoded = w.config.enabled ? encodedInputs(w.config) : undefined;
+  const encoded = w.config.enabled ? encodedInputs(w.config, w.log) : undefined;
   if (encoded) {
     const capture = new EncodedCapture({
       kind: source.kind,
@@ -94,7 +94,7 @@ export function createMedia(w: MediaWiring): Media {
 }
 
 /** How an already encoded source's writers are found at start; undefined for ffmpeg-captured ones. */
-function encodedInputs(config: MediaConfig): (() => Promise<EncodedInputs>) | undefined {
+function encodedInputs(config: MediaConfig, log: Logger): (() => Promise<EncodedInputs>) | undefined {
   const { source } = config;
   switch (source.kind) {
     case 'pipe':
@@ -116,11 +116,13 @@ function encodedInputs(config: MediaConfig): (() => Promise<EncodedInputs>) | un
         const main = { command: [ffmpeg, ...rtspIngestArgs(source, input)], ...fps };
         const subInput = source.subUrl ? await rtspIngestInput(source, source.subUrl, 'sub') : undefined;
         const sub = subInput ? { command: [ffmpeg, ...rtspIngestArgs(source, subInput)], ...fps } : undefined;
+        if (!source.audio) return { source: { kind: 'pipe', codec: 'h264', main, ...(sub ? { sub } : {}) } };
+        const codec = await probeIngestAudio(config.ffprobePath, source, input);
+        log.info({ codec: codec ?? 'unknown (taken as AAC)' }, 'rtsp source: the server sound');
+        const sound = rtspIngestAudioArgs(source, input, codec);
         return {
           source: { kind: 'pipe', codec: 'h264', main, ...(sub ? { sub } : {}) },
-          audio: source.audio
-            ? { command: [ffmpeg, ...rtspIngestAudioArgs(source, input)], format: 'adts' }
-            : undefined,
+          audio: { command: [ffmpeg, ...sound.args], format: sound.format },
         };
       };
     default:

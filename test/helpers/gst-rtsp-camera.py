@@ -3,7 +3,7 @@
 live H.264 test picture (encoded inside GStreamer by openh264), Digest authentication, one shared media.
 
 Usage: gst-rtsp-camera.py RTSP_PORT USER PASSWORD [audio]   (USER "-" for no authentication;
-"audio" adds an AAC track, 16 kHz mono, encoded by GStreamer's libav)
+"audio" adds an AAC track, 16 kHz mono, encoded by GStreamer's libav; "pcmu" a G.711 µ-law track, 8 kHz)
 
 Serves rtsp://127.0.0.1:RTSP_PORT/live (320x180, 15 fps, a keyframe each second, SPS/PPS in-band) and
 prints "listening PORT" once clients may connect. Killed and started again on the same port, it stands
@@ -22,12 +22,13 @@ from gi.repository import GLib, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 def main() -> None:
     port, user, password = sys.argv[1], sys.argv[2], sys.argv[3]
-    audio = (
-        " audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=16000,channels=1 "
-        "! avenc_aac ! aacparse ! rtpmp4gpay name=pay1 pt=97"
-        if sys.argv[4:] == ["audio"]
-        else ""
-    )
+    sounds = {
+        "audio": " audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=16000,channels=1 "
+        "! avenc_aac ! aacparse ! rtpmp4gpay name=pay1 pt=97",
+        "pcmu": " audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=8000,channels=1 "
+        "! mulawenc ! rtppcmupay name=pay1 pt=0",
+    }
+    audio = sounds.get(sys.argv[4], "") if len(sys.argv) > 4 else ""
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")

@@ -161,40 +161,62 @@ describe('rtsp source: the vendor streamer (gst-rtsp-server, Digest) ingested an
   }, 60_000);
 });
 
-describe('rtsp source with sound: the vendor AAC track copied too', () => {
-  let broker: Mosquitto;
-  let cam: MediaDevice;
-  let vendor: VendorServer;
+const VENDOR_SOUNDS = [
+  {
+    track: 'audio',
+    what: 'AAC',
+    codec: 'aac',
+    rate: '16000',
+    ready: 'pipe audio: AAC track',
+    copy: '-c:a copy -f adts',
+  },
+  {
+    track: 'pcmu',
+    what: 'G.711 µ-law',
+    codec: 'pcm_mulaw',
+    rate: '8000',
+    ready: 'pipe audio: G.711 frames',
+    copy: '-c:a copy -f mulaw',
+  },
+];
 
-  beforeAll(async () => {
-    // No authentication on this one (many vendor streamers on 127.0.0.1 have none).
-    vendor = new VendorServer(await freePort(), ['-', '-', 'audio']);
-    await vendor.start();
-    broker = await Mosquitto.start();
-    cam = await startMediaDevice(broker.url, {
-      media: { source: { kind: 'rtsp', url: `rtsp://127.0.0.1:${vendor.port}/live`, fps: 15, audio: true } },
+for (const sound of VENDOR_SOUNDS)
+  describe(`rtsp source with sound: the vendor ${sound.what} track copied too`, () => {
+    let broker: Mosquitto;
+    let cam: MediaDevice;
+    let vendor: VendorServer;
+
+    beforeAll(async () => {
+      // No authentication on this one (many vendor streamers on 127.0.0.1 have none).
+      vendor = new VendorServer(await freePort(), ['-', '-', sound.track]);
+      await vendor.start();
+      broker = await Mosquitto.start();
+      cam = await startMediaDevice(broker.url, {
+        media: {
+          source: { kind: 'rtsp', url: `rtsp://127.0.0.1:${vendor.port}/live`, fps: 15, audio: true },
+        },
+      });
+      await cam.daemon.waitForLog(sound.ready, 30_000);
+    }, 60_000);
+
+    afterAll(async () => {
+      await cam?.daemon.kill();
+      await vendor?.kill();
+      await broker?.stop();
     });
-    await cam.daemon.waitForLog('pipe audio: AAC track', 30_000);
-  }, 60_000);
 
-  afterAll(async () => {
-    await cam?.daemon.kill();
-    await vendor?.kill();
-    await broker?.stop();
+    it(`ffprobe over the agent sees the H.264 and the ${sound.what} of the vendor server, copied`, async () => {
+      const streams = await ffprobe(cam.url('/main'), 'tcp');
+      expect(streams).toEqual([
+        expect.objectContaining({ codec_type: 'video', codec_name: 'h264', width: 320, height: 180 }),
+        expect.objectContaining({ codec_type: 'audio', codec_name: sound.codec, sample_rate: sound.rate }),
+      ]);
+      const children = await childProcesses(cam.daemon.child.pid ?? 0);
+      expect(children.map((c) => c.argv.join(' ')).filter((a) => a.includes('-rtsp_transport'))).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining('-map 0:v:0 -c:v copy'),
+          expect.stringContaining(`-map 0:a:0 ${sound.copy}`),
+        ]),
+      );
+    });
   });
-
-  it('ffprobe over the agent sees the H.264 and the AAC 16 kHz of the vendor server', async () => {
-    const streams = await ffprobe(cam.url('/main'), 'tcp');
-    expect(streams).toEqual([
-      expect.objectContaining({ codec_type: 'video', codec_name: 'h264', width: 320, height: 180 }),
-      expect.objectContaining({ codec_type: 'audio', codec_name: 'aac', sample_rate: '16000' }),
-    ]);
-    const children = await childProcesses(cam.daemon.child.pid ?? 0);
-    expect(children.map((c) => c.argv.join(' ')).filter((a) => a.includes('-rtsp_transport'))).toEqual(
-      expect.arrayContaining([
-        expect.stringContaining('-map 0:v:0 -c:v copy'),
-        expect.stringContaining('-map 0:a:0 -c:a copy -f adts'),
-      ]),
-    );
-  });
-});
