@@ -1,5 +1,6 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { scanSegment } from '../../src/recording/mp4/scan.js';
 import { DaemonProcess, prepareDevice, type TestDevice } from '../helpers/daemon.js';
 import { run, SMALL_STREAMS } from '../helpers/media.js';
 import { withCredentials } from '../helpers/rtsp-digest.js';
@@ -158,4 +159,50 @@ export async function loopCard(dir: string, mountOptions: string[] = []): Promis
       await run('losetup', ['-d', loop]).catch(() => undefined);
     },
   };
+}
+
+async function fragmentsIn(path: string): Promise<number> {
+  const handle = await open(path, 'r').catch(() => undefined);
+  if (!handle) return 0;
+  try {
+    return (await scanSegment(handle, (await handle.stat()).size)).fragments.length;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function openSegment(deviceDir: string): Promise<string | undefined> {
+  for (const day of await readdir(deviceDir).catch(() => [] as string[])) {
+    for (const hour of await readdir(join(deviceDir, day)).catch(() => [] as string[])) {
+      const found = (await readdir(join(deviceDir, day, hour)).catch(() => [] as string[])).find((n) =>
+        n.endsWith('-open.mp4'),
+      );
+      if (found) return join(deviceDir, day, hour, found);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The segment being written, once it holds at least `fragments` fragments on the card (~1 s each), and
+ * at most `most` (a young segment: it will not close in the next moment). Polled every 100 ms: the
+ * daemon says nothing per fragment.
+ */
+export async function segmentInProgress(
+  deviceDir: string,
+  fragments: number,
+  timeoutMs = 30_000,
+  most = Number.POSITIVE_INFINITY,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = await openSegment(deviceDir);
+    const count = current ? await fragmentsIn(current) : -1;
+    if (current && count >= fragments && count <= most) return current;
+    if (Date.now() > deadline)
+      throw new Error(
+        `no segment in progress with ${fragments} fragments in ${deviceDir} after ${timeoutMs} ms`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
