@@ -13,7 +13,7 @@ import { type LoopCard, loopCard, type RecordingDevice, startRecordingDevice, st
  * (the mount shows `emergency_ro`), so a camera that trusted it flapped between readonly and ok.
  * Needs root (losetup, mount): without it this suite fails saying so (it is never skipped).
  */
-describe('the card turned read-only by the kernel while a segment is written (ext4 on a loop device, as root)', () => {
+describe('the card turned read-only by the kernel while a segment is written (ext4 on a loop device, as root): alarms and live video go on', () => {
   const fixture = useBroker();
   let dir: TempDir;
   let card: string;
@@ -47,13 +47,23 @@ describe('the card turned read-only by the kernel while a segment is written (ex
     await dir?.remove();
   });
 
-  it('is reported read-only once and stays so, live video unharmed; repaired and mounted again, recording resumes', async () => {
+  it('is reported read-only once and stays so, live video and alarms unharmed; repaired and mounted again, recording resumes', async () => {
     await cam.segments(1);
     const readonly = storageEvent('readonly');
     await writeFile(`/sys/fs/ext4/${basename(loop)}/trigger_fs_error`, '1');
     await readonly;
+    const failedAt = Date.now();
     // Live video goes on; meanwhile the card is checked every 300 ms and must not come back as ok.
     expect(await streamsLive(cam.rtsp('/main'))).toBe(true);
+    // Alarms too: the test picture's square crosses every 30 s and raises one on its own.
+    await fixture.observer.waitFor(
+      (m) =>
+        m.topic === `cam/v1/${cam.device.serial}/evt/motion` &&
+        m.json().phase === 'start' &&
+        m.json<{ ts: number }>().ts > failedAt,
+      'an alarm while the card is read-only',
+      75_000,
+    );
     expect(states()).toEqual(['readonly']);
 
     // The owner (or the camera's boot script) repairs the card: unmounted, checked, mounted again.
@@ -68,5 +78,5 @@ describe('the card turned read-only by the kernel while a segment is written (ex
     const segmentsBefore = (await cam.segments(1)).length;
     await cam.segments(segmentsBefore + 1);
     expect(states()).toEqual(['readonly', 'absent', 'ok']);
-  }, 180_000);
+  }, 240_000);
 });

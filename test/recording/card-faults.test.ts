@@ -61,7 +61,7 @@ if (isRoot)
       await dir?.remove();
     });
 
-    it('absent at boot, full, read-only and pulled out mid-write: reported once each, live video unharmed, recording resumes', async () => {
+    it('absent at boot, full, read-only and pulled out mid-write: reported once each, live video (and, without a card, alarms) unharmed, recording resumes', async () => {
       const absentAtBoot = fixture.observer.waitFor(
         (m) => m.topic.endsWith('/evt/storage') && m.json().state === 'absent',
         'evt/storage absent at boot',
@@ -112,7 +112,17 @@ if (isRoot)
       const absent = storageEvent('absent');
       await run('umount', ['-l', mountPoint]);
       await absent;
+      const pulledAt = Date.now();
       expect(await streamsLive(cam.rtsp('/main'))).toBe(true);
+      // Alarms go on without a card: the test picture's square crosses every 30 s and raises one.
+      await fixture.observer.waitFor(
+        (m) =>
+          m.topic === `cam/v1/${cam.device.serial}/evt/motion` &&
+          m.json().phase === 'start' &&
+          m.json<{ ts: number }>().ts > pulledAt,
+        'an alarm without a card',
+        75_000,
+      );
       expect(await readdir(mountPoint)).toEqual([]);
       ok = storageEvent('ok');
       await mountCard();
@@ -125,7 +135,7 @@ if (isRoot)
         .filter((m) => m.topic === `cam/v1/${cam.device.serial}/evt/storage`)
         .map((m) => m.json().state);
       expect(states).toEqual(['absent', 'ok', 'full', 'ok', 'readonly', 'ok', 'absent', 'ok']);
-    }, 240_000);
+    }, 300_000);
   });
 else
   describe('the SD card is hostile (a folder, without root)', () => {
