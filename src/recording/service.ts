@@ -306,13 +306,25 @@ export class RecordingService implements Module {
   }
 
   #writeFailed(err: unknown): void {
-    const state = stateOfError(err);
-    this.#log.warn({ err: errorMessage(err), state }, 'recording: writing to the card failed');
+    const guess = stateOfError(err);
+    this.#log.warn({ err: errorMessage(err), state: guess }, 'recording: writing to the card failed');
     this.#stopRecorder();
-    if (state !== 'error' && state !== 'full') this.#indexReady = false;
-    this.#setStatus({ ...this.#status, state, reason: errorMessage(err) });
-    // Confirmed (or cleared, once retention made room) by the next check.
-    this.#schedule();
+    // What the card says now decides, the error's own code only when the card looks fine: a kernel
+    // that turns a card read-only after an I/O error fails the write in flight with EIO, the next ones
+    // with EROFS, and the mount says read-only at once. Reporting the EIO first said `error`, then
+    // `readonly`.
+    this.#work.push(async () => {
+      const card = await probeCard(this.#d.config.root, this.#d.config.requireMount);
+      const state = card.state === 'ok' ? guess : card.state;
+      if (state !== 'error' && state !== 'full') this.#indexReady = false;
+      this.#setStatus({
+        ...this.#status,
+        state,
+        reason: card.state === 'ok' ? errorMessage(err) : card.reason,
+      });
+      // Confirmed (or cleared, once retention made room) by the next check.
+      this.#schedule();
+    });
   }
 
   #setStatus(status: CardStatus): void {
