@@ -14,7 +14,7 @@ import type {
 export interface HubEvents {
   video: [au: VideoAccessUnit];
   audio: [frame: AudioFrame];
-  /** The same sound as G.711 µ-law, 20 ms per frame, for WebRTC. */
+  /** The sound as G.711 µ-law, 20 ms per frame: WebRTC's, and RTSP's and recordings' with `soundTrack`. */
   pcmu: [frame: AudioFrame];
   /** Track parameters changed (first SPS, new resolution). */
   track: [];
@@ -56,7 +56,7 @@ export class StreamHub extends EventEmitter<HubEvents> {
   #gopAudio: AudioFrame[] = [];
   #gopBytes = 0;
   #caching = false;
-  #pcmuAt = Number.NEGATIVE_INFINITY;
+  #pcmuSoundAt = Number.NEGATIVE_INFINITY;
 
   constructor(name: StreamName, codec: VideoCodec = 'h264') {
     super();
@@ -105,18 +105,22 @@ export class StreamHub extends EventEmitter<HubEvents> {
     this.emit('audio', frame);
   }
 
-  /** The sound as µ-law, 20 ms frames at 8 kHz (WebRTC's; an encoded source's G.711 or PCM sound). */
-  pushPcmu(frame: AudioFrame): void {
-    this.#pcmuAt = Date.now();
+  /**
+   * The sound as µ-law, 20 ms frames at 8 kHz: WebRTC's always; RTSP's and the recordings' too when
+   * `sound` says the source has nothing else (an encoded source whose sound is G.711 or PCM).
+   */
+  pushPcmu(frame: AudioFrame, sound = false): void {
+    if (sound) this.#pcmuSoundAt = performance.now();
     this.emit('pcmu', frame);
   }
 
   /**
-   * The sound RTSP and recordings carry: the AAC track, or, from a source without one, its µ-law
-   * frames while they come (an encoded source whose sound is G.711 or PCM).
+   * The sound RTSP and recordings carry: the AAC track, or the µ-law frames of a source whose sound is
+   * G.711 or PCM while they come. Never the µ-law copy an AAC source makes for WebRTC: that one starts
+   * before the first AAC frame, and a client offered it would be switched to AAC under its feet.
    */
   get soundTrack(): AudioTrackInfo | undefined {
-    return this.audio ?? (Date.now() - this.#pcmuAt <= PCMU_GONE_MS ? PCMU_TRACK : undefined);
+    return this.audio ?? (performance.now() - this.#pcmuSoundAt <= PCMU_GONE_MS ? PCMU_TRACK : undefined);
   }
 
   /** The frames since the last keyframe; empty until a keyframe with parameter sets was seen. */

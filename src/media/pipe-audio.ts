@@ -13,7 +13,8 @@ const PCMU_FRAME = 160;
 /**
  * The sound of an encoded source, read like its pictures and put on the hubs:
  * - `adts`: AAC frames go to both hubs as they are (RTSP, clips), the track from the first header;
- * - `alaw`/`mulaw`: 8 kHz G.711, µ-law in 20 ms frames for WebRTC (A-law translated by table);
+ * - `alaw`/`mulaw`: 8 kHz G.711, µ-law in 20 ms frames for WebRTC, RTSP and recordings (A-law
+ *   translated by table);
  * - `s16le`: raw PCM, taken down to 8 kHz mono and turned into µ-law (no encoder process).
  * Timestamps count samples, so jitter in the pipe does not reach players.
  */
@@ -129,8 +130,9 @@ export class PipeAudio {
       const frame = { kind: 'audio' as const, codec: 'pcmu' as const, data, pts: this.#pcmuSamples, at };
       if (!this.#flowing) this.#log.info('pipe audio: G.711 frames (µ-law, 8 kHz)');
       this.#flowing = true;
-      this.#hubs.main.pushPcmu(frame);
-      this.#hubs.sub.pushPcmu(frame);
+      // This source's only sound (G.711 or PCM): RTSP and recordings take it too.
+      this.#hubs.main.pushPcmu(frame, true);
+      this.#hubs.sub.pushPcmu(frame, true);
       this.#pcmuSamples += PCMU_FRAME;
     }
     if (this.#pcmu.length > MAX_PENDING_BYTES) this.#pcmu = Buffer.alloc(0);

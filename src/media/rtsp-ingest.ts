@@ -55,24 +55,31 @@ export function rtspIngestArgs(
   ];
 }
 
-/** The sound of the same server as ADTS on stdout (a second session: `-map` of one stream each). */
 /** How the server's sound reaches the pipe audio path: the argv's output part and the format it gives. */
 interface IngestSound {
   output: string[];
   format: 'adts' | 'mulaw' | 'alaw';
 }
 
+/** The server's first audio track as ffprobe describes it. */
+export interface IngestAudioProbe {
+  codec: string;
+  sampleRate: number;
+  channels: number;
+}
+
 /**
- * By the codec of the server's first audio track (ffprobe's name): AAC and G.711 copied as they are
- * (ADTS, raw µ-law or A-law), anything else (Opus, PCM, ...) decoded and made 8 kHz µ-law, which is
- * cheap and what WebRTC, RTSP and recordings all take. Unknown (the probe got no answer): ADTS, as a
- * camera's streamer most often sends AAC.
+ * By the server's first audio track: AAC copied as ADTS, G.711 at 8 kHz mono copied as raw µ-law or
+ * A-law; anything else, and a track the probe could not see (the server not up yet at start), is
+ * decoded and made 8 kHz mono µ-law, which works whatever comes and is what WebRTC, RTSP and
+ * recordings all take.
  */
-function ingestSound(codec: string | undefined): IngestSound {
-  if (codec === undefined || codec === 'aac')
-    return { output: ['-c:a', 'copy', '-f', 'adts'], format: 'adts' };
-  if (codec === 'pcm_mulaw') return { output: ['-c:a', 'copy', '-f', 'mulaw'], format: 'mulaw' };
-  if (codec === 'pcm_alaw') return { output: ['-c:a', 'copy', '-f', 'alaw'], format: 'alaw' };
+function ingestSound(probe: IngestAudioProbe | undefined): IngestSound {
+  if (probe?.codec === 'aac') return { output: ['-c:a', 'copy', '-f', 'adts'], format: 'adts' };
+  const g711 = probe?.sampleRate === 8000 && probe.channels === 1;
+  if (g711 && probe.codec === 'pcm_mulaw')
+    return { output: ['-c:a', 'copy', '-f', 'mulaw'], format: 'mulaw' };
+  if (g711 && probe.codec === 'pcm_alaw') return { output: ['-c:a', 'copy', '-f', 'alaw'], format: 'alaw' };
   return { output: ['-c:a', 'pcm_mulaw', '-ar', '8000', '-ac', '1', '-f', 'mulaw'], format: 'mulaw' };
 }
 
@@ -83,9 +90,9 @@ function ingestSound(codec: string | undefined): IngestSound {
 export function rtspIngestAudioArgs(
   source: Pick<RtspIngestSource, 'transport' | 'timeoutSeconds'>,
   input: IngestInput,
-  codec?: string,
+  probe?: IngestAudioProbe,
 ): { args: string[]; format: IngestSound['format'] } {
-  const sound = ingestSound(codec);
+  const sound = ingestSound(probe);
   return {
     args: [
       ...['-hide_banner', '-loglevel', 'error', '-nostdin'],
@@ -100,24 +107,40 @@ export function rtspIngestAudioArgs(
 const AUDIO_PROBE_MS = 10_000;
 
 /**
- * The codec of the server's first audio track as ffprobe names it (`aac`, `pcm_mulaw`, ...), or
- * undefined when it has none or does not answer in time (then the default of `ingestSound` holds).
+ * The server's first audio track (codec as ffprobe names it, rate, channels), or undefined when it has
+ * none or does not answer in time (then `ingestSound` makes µ-law of whatever comes).
  */
 export function probeIngestAudio(
   ffprobePath: string,
   source: Pick<RtspIngestSource, 'transport' | 'timeoutSeconds'>,
   input: IngestInput,
-): Promise<string | undefined> {
+): Promise<IngestAudioProbe | undefined> {
   const args = [
     ...['-v', 'error', ...inputArgs(source, input)],
-    ...['-select_streams', 'a:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0'],
+    ...['-select_streams', 'a:0', '-show_entries', 'stream=codec_name,sample_rate,channels', '-of', 'json'],
   ];
   return new Promise((resolve) => {
     execFile(ffprobePath, args, { timeout: AUDIO_PROBE_MS, maxBuffer: 64 * 1024 }, (err, stdout) => {
-      const codec = String(stdout).trim().split('\n')[0]?.trim();
-      resolve(err || !codec || !/^[a-z0-9_]+$/.test(codec) ? undefined : codec);
+      if (err) return resolve(undefined);
+      resolve(parseAudioProbe(String(stdout)));
     });
   });
+}
+
+/** ffprobe's JSON for one audio stream, checked field by field (the server chose what it says). */
+export function parseAudioProbe(json: string): IngestAudioProbe | undefined {
+  let stream: unknown;
+  try {
+    stream = (JSON.parse(json) as { streams?: unknown[] }).streams?.[0];
+  } catch {
+    return undefined;
+  }
+  if (typeof stream !== 'object' || stream === null) return undefined;
+  const { codec_name: codec, sample_rate: rate, channels } = stream as Record<string, unknown>;
+  const sampleRate = Number(rate);
+  if (typeof codec !== 'string' || !/^[a-z0-9_]{1,32}$/.test(codec)) return undefined;
+  if (!Number.isInteger(sampleRate) || sampleRate <= 0 || typeof channels !== 'number') return undefined;
+  return { codec, sampleRate, channels };
 }
 
 let playlistDir: string | undefined;

@@ -117,9 +117,9 @@ function encodedInputs(config: MediaConfig, log: Logger): (() => Promise<Encoded
         const subInput = source.subUrl ? await rtspIngestInput(source, source.subUrl, 'sub') : undefined;
         const sub = subInput ? { command: [ffmpeg, ...rtspIngestArgs(source, subInput)], ...fps } : undefined;
         if (!source.audio) return { source: { kind: 'pipe', codec: 'h264', main, ...(sub ? { sub } : {}) } };
-        const codec = await probeIngestAudio(config.ffprobePath, source, input);
-        log.info({ codec: codec ?? 'unknown (taken as AAC)' }, 'rtsp source: the server sound');
-        const sound = rtspIngestAudioArgs(source, input, codec);
+        const probe = await probeIngestAudio(config.ffprobePath, source, input);
+        const sound = rtspIngestAudioArgs(source, input, probe);
+        log.info({ probe: probe ?? 'no answer', format: sound.format }, 'rtsp source: the server sound');
         return {
           source: { kind: 'pipe', codec: 'h264', main, ...(sub ? { sub } : {}) },
           audio: { command: [ffmpeg, ...sound.args], format: sound.format },

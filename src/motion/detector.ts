@@ -199,6 +199,8 @@ export class MotionDetector {
   readonly #floorByLevel = new Float32Array(256);
 
   #learnt = 0;
+  /** This frame's running means stand for the scene (no light change, no shift): see `#compare`. */
+  #averaged = false;
   #lastTs: number | undefined;
   #holdMs = 0;
   #holdUntil: number | undefined;
@@ -510,6 +512,7 @@ export class MotionDetector {
     const fdev = this.#fastDev;
     const useFast = this.#fastMs > 0;
     const averaged = useFast && steady && !shaken;
+    this.#averaged = averaged;
     const aFast = useFast ? 1 - Math.exp(-dt / this.#fastMs) : 1;
     const slack = this.#slack;
     const { width: gw, height: gh } = this.#grid;
@@ -679,9 +682,10 @@ export class MotionDetector {
         const noise = dev[i] as number;
         const least = floor[(ref[i] as number) | 0] as number;
         // In heavy noise one frame cannot tell a faint object from light: judged on the running mean,
-        // as `#compare` judges a change only the mean shows.
+        // as `#compare` judges a change only the mean shows, and only when it does (a mean blended over a
+        // light change, or not moved with a shifted background, is no scene to compare with).
         const explained =
-          noise >= NOISY
+          noise >= NOISY && this.#averaged
             ? lightOnly(
                 fast,
                 ref,

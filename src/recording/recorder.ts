@@ -122,8 +122,9 @@ export class StreamRecorder {
     else this.#remember(frame);
   }
 
+  /** µ-law frames are the sound only from a source whose sound is G.711 or PCM (not an AAC one's copy). */
   #pcmu(frame: AudioFrame): void {
-    if (!this.#o.hub.audio) this.#audio(frame);
+    if (this.#o.hub.soundTrack?.codec === 'pcmu') this.#audio(frame);
   }
 
   #feed(item: Item): void {

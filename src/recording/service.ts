@@ -313,8 +313,10 @@ export class RecordingService implements Module {
     // that turns a card read-only after an I/O error fails the write in flight with EIO, the next ones
     // with EROFS, and the mount says read-only at once. Reporting the EIO first said `error`, then
     // `readonly`.
-    this.#work.push(async () => {
-      const card = await probeCard(this.#d.config.root, this.#d.config.requireMount);
+    // Probed at once, not behind queued work (an index rebuild can take minutes); a probe never throws
+    // and writes nothing.
+    void probeCard(this.#d.config.root, this.#d.config.requireMount).then((card) => {
+      if (this.#stopped) return;
       const state = card.state === 'ok' ? guess : card.state;
       if (state !== 'error' && state !== 'full') this.#indexReady = false;
       this.#setStatus({

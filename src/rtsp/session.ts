@@ -64,10 +64,14 @@ export class RtspSession {
   readonly #policy: SlowClientPolicy;
   readonly #events: SessionEvents;
   readonly #onVideo = (au: VideoAccessUnit) => this.#onLive(au);
-  readonly #onAudio = (frame: AudioFrame) => this.#onLive(frame);
-  /** A source without AAC sends its G.711 or PCM sound as µ-law frames: the audio track then. */
+  /** The sound's codec agreed at SETUP: frames of another (a source that changed) are not sent. */
+  #audioCodec: AudioFrame['codec'] | undefined;
+  readonly #onAudio = (frame: AudioFrame) => {
+    if (frame.codec === this.#audioCodec) this.#onLive(frame);
+  };
+  /** A source whose sound is G.711 or PCM sends it as µ-law frames: the audio track then. */
   readonly #onPcmu = (frame: AudioFrame) => {
-    if (!this.hub.audio) this.#onLive(frame);
+    if (this.#audioCodec === 'pcmu') this.#onLive(frame);
   };
   /** The join burst and the live frames behind it, sent from #burstAt on; empty once caught up. */
   #catchingUp = false;
@@ -97,7 +101,9 @@ export class RtspSession {
   }
 
   setupTrack(trackId: number, sink: PacketSink, cname: string): TrackSetup {
-    const clock = trackId === 0 ? 90000 : (this.hub.audio?.sampleRate ?? 8000);
+    const sound = trackId === 1 ? this.hub.soundTrack : undefined;
+    if (trackId === 1) this.#audioCodec = sound?.codec;
+    const clock = trackId === 0 ? 90000 : (sound?.sampleRate ?? 8000);
     const setup = { trackId, sender: new TrackSender(clock, cname), sink };
     this.tracks.set(trackId, setup);
     return setup;
@@ -164,7 +170,9 @@ export class RtspSession {
     const first = gop.video[0];
     if (!first) return [];
     const startMs = this.#mediaMs(first);
-    const audio = this.tracks.has(1) ? gop.audio.filter((frame) => this.#mediaMs(frame) >= startMs) : [];
+    const audio = this.tracks.has(1)
+      ? gop.audio.filter((frame) => frame.codec === this.#audioCodec && this.#mediaMs(frame) >= startMs)
+      : [];
     const items: MediaItem[] = [];
     let a = 0;
     for (const au of gop.video) {

@@ -152,7 +152,7 @@ export async function recordWithG711(dir: string, seconds: number, segmentMs: nu
   const timeline = [...video, ...frames].sort((a, b) => a.at - b.at || (a.kind === 'video' ? -1 : 1));
   for (const item of timeline) {
     if (item.kind === 'video') hub.pushVideo(item);
-    else hub.pushPcmu(item);
+    else hub.pushPcmu(item, true);
   }
   recorder.detach();
   await writer.idle();

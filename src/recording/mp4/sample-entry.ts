@@ -3,8 +3,8 @@ import { parseHevcSps } from '../../media/h265.js';
 import { box, fullBox, u8, u16, u32, zeros } from './boxes.js';
 
 /**
- * What a track needs to be described in `stsd`. The one place that knows codecs: nothing else in the
- * muxer depends on them.
+ * What a track needs to be described in `stsd`: the one place that writes codec descriptions (the
+ * segmenter picks the track and its sample durations, `segmenter.ts`).
  */
 export type TrackCodec =
   | { kind: 'video'; codec: 'h264'; width: number; height: number; sps: Buffer; pps: Buffer }
@@ -109,7 +109,8 @@ function hevcCodecString({ ptl }: { ptl: Buffer }): string {
 function hvc1(track: Extract<TrackCodec, { codec: 'h265' }>): Buffer {
   const { first, ptl } = hevcProfileTierLevel(track.sps);
   const info = parseHevcSps(track.sps);
-  const subLayers = ((first >> 1) & 0x07) + 1;
+  // A hostile SPS may say 8 sub-layers or 16-bit samples: clamped to what the 3-bit fields can hold.
+  const subLayers = Math.min(((first >> 1) & 0x07) + 1, 7);
   const nested = first & 0x01;
   const array = (nal: Buffer) =>
     Buffer.concat([u8(0x80 | (((nal[0] as number) >> 1) & 0x3f)), u16(1, nal.length), nal]);
@@ -118,7 +119,12 @@ function hvc1(track: Extract<TrackCodec, { codec: 'h265' }>): Buffer {
     u8(1), // configurationVersion
     ptl, // profile space, tier, profile, compatibility flags, constraint flags, level
     u16(0xf000), // min_spatial_segmentation_idc 0
-    u8(0xfc, 0xfc | info.chromaFormatIdc, 0xf8 | (info.bitDepthLuma - 8), 0xf8 | (info.bitDepthChroma - 8)),
+    u8(
+      0xfc,
+      0xfc | info.chromaFormatIdc,
+      0xf8 | (Math.min(info.bitDepthLuma - 8, 7) & 0x07),
+      0xf8 | (Math.min(info.bitDepthChroma - 8, 7) & 0x07),
+    ),
     u16(0), // avgFrameRate unknown
     u8((subLayers << 3) | (nested << 2) | 3), // constantFrameRate 0, 4-byte NAL lengths
     u8(3),
