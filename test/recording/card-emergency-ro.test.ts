@@ -66,9 +66,9 @@ describe('the card turned read-only by the kernel while a segment is written (ex
     );
     expect(states()).toEqual(['readonly']);
 
-    // The owner takes the card out and puts a good one in (here the same device, made anew: a CI run
-    // that repaired it with e2fsck instead saw it mount read-only again once, which is the file
-    // system's business, not the camera's).
+    // The owner takes the card out and puts a good one in (here the same device, made anew). A dry run
+    // that repaired it with e2fsck instead saw the camera report it read-only again once, cause not
+    // established (not reproduced here); the states the camera logged are shown if this wait fails.
     const absent = storageEvent('absent');
     await run('umount', [card]);
     await absent;
