@@ -77,7 +77,10 @@ describe('Home Assistant through the simulator', () => {
       expect(payload.availability_topic).toBe(topic('availability'));
     }
     expect(uniqueIds.size).toBe(retained.length);
-    // The states the entities read are there, retained.
+    // The states the entities read are there, retained. They are published after the configs: each is
+    // awaited first (a dry run read the retained states a moment too early once).
+    for (const state of ['privacy', 'alarm_pictures', 'night_mode', 'storage', 'firmware'])
+      await ha.waitFor((m) => m.topic === topic(`${state}/state`), `${state}/state`, 30000);
     const states = await retainedUnder(cloud.broker.url, `ipcam/${deviceId}/#`);
     const value = (t: string) => states.find((m) => m.topic === topic(t))?.payload.toString();
     expect(value('privacy/state')).toBe('OFF');
