@@ -54,13 +54,31 @@ describe('pipe inputs', () => {
   it('refuses a path that is not a named pipe', async () => {
     const path = join(dir, 'plain-file');
     await writeFile(path, 'not a fifo');
-    const reader = new PipeInputReader({ fifo: path }, restart, log);
+    // Three refusals in a row: the reader went on trying on its backoff and never opened the file.
+    let refusals = 0;
+    let refusedThrice: () => void = () => undefined;
+    const refused = new Promise<void>((resolve) => {
+      refusedThrice = resolve;
+    });
+    const watching = createLogger({
+      level: 'warn',
+      secrets: new SecretValues(),
+      destination: {
+        write: (line: string) => {
+          if (line.includes('pipe input cannot be opened') && line.includes('is not a named pipe')) {
+            refusals += 1;
+            if (refusals === 3) refusedThrice();
+          }
+        },
+      },
+    });
+    const reader = new PipeInputReader({ fifo: path }, restart, watching);
     let opened = 0;
     reader.on('open', () => {
       opened += 1;
     });
     reader.start();
-    await new Promise((r) => setTimeout(r, 300));
+    await refused;
     await reader.stop();
     expect(opened).toBe(0);
   });
