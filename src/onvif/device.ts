@@ -4,17 +4,8 @@
  */
 import { networkInterfaces, hostname as osHostname } from 'node:os';
 import { endpointFor } from './discovery-messages.js';
-import {
-  expectNamespace,
-  NAMESPACES,
-  notSupported,
-  type SoapCall,
-  SoapFault,
-  type SoapReply,
-  type SoapService,
-  text,
-  xml,
-} from './soap.js';
+import { type Operation, OperationService } from './operations.js';
+import { NAMESPACES, type SoapCall, SoapFault, text, xml } from './soap.js';
 
 export const DEVICE_PATH = '/onvif/device_service';
 
@@ -60,104 +51,69 @@ const ANONYMOUS = new Set([
 
 export const DEVICE_VERSION = { major: 2, minor: 60 };
 
-export class DeviceService implements SoapService {
+export class DeviceService extends OperationService {
   readonly anonymous: ReadonlySet<string> = ANONYMOUS;
+  protected readonly path = DEVICE_PATH;
+  protected readonly prefix = 'tds';
+  protected readonly what = 'a device service';
   readonly #deps: DeviceServiceDeps;
 
   constructor(deps: DeviceServiceDeps) {
+    super();
     this.#deps = deps;
   }
 
-  handles(path: string): boolean {
-    return path === DEVICE_PATH;
-  }
+  protected readonly operations: Readonly<Record<string, Operation>> = {
+    GetDeviceInformation: () => this.#deviceInformation(),
+    GetSystemDateAndTime: () => this.#dateAndTime(),
+    GetCapabilities: (call) => this.#capabilities(call),
+    GetServices: (call) => this.#services(call),
+    GetServiceCapabilities: () => DEVICE_CAPABILITIES,
+    GetScopes: () => this.#scopes(),
+    GetNetworkInterfaces: () => interfacesXml(),
+    GetHostname: () =>
+      '<tds:HostnameInformation><tt:FromDHCP>false</tt:FromDHCP>' +
+      `<tt:Name>${xml(osHostname())}</tt:Name></tds:HostnameInformation>`,
+    GetUsers: () =>
+      `<tds:User><tt:Username>${xml(this.#deps.username())}</tt:Username>` +
+      '<tt:UserLevel>Administrator</tt:UserLevel></tds:User>',
+    GetWsdlUrl: () => '<tds:WsdlUrl>http://www.onvif.org/</tds:WsdlUrl>',
+    GetEndpointReference: () =>
+      `<tds:GUID>${xml(endpointGuid(this.#deps.identity().serialNumber))}</tds:GUID>`,
+    SystemReboot: () => ({ inner: '<tds:Message>Rebooting</tds:Message>', after: () => this.#deps.reboot() }),
+  };
 
-  async handle(call: SoapCall): Promise<SoapReply> {
-    expectNamespace(call, NAMESPACES.tds, 'a device service');
-    switch (call.operation) {
-      case 'GetDeviceInformation':
-        return this.#deviceInformation();
-      case 'GetSystemDateAndTime':
-        return this.#dateAndTime();
-      case 'GetCapabilities':
-        return this.#capabilities(call);
-      case 'GetServices':
-        return this.#services(call);
-      case 'GetServiceCapabilities':
-        return {
-          body: `<tds:GetServiceCapabilitiesResponse>${DEVICE_CAPABILITIES}</tds:GetServiceCapabilitiesResponse>`,
-        };
-      case 'GetScopes':
-        return this.#scopes();
-      case 'GetNetworkInterfaces':
-        return {
-          body: `<tds:GetNetworkInterfacesResponse>${interfacesXml()}</tds:GetNetworkInterfacesResponse>`,
-        };
-      case 'GetHostname':
-        return {
-          body:
-            '<tds:GetHostnameResponse><tds:HostnameInformation><tt:FromDHCP>false</tt:FromDHCP>' +
-            `<tt:Name>${xml(osHostname())}</tt:Name></tds:HostnameInformation></tds:GetHostnameResponse>`,
-        };
-      case 'GetUsers':
-        return {
-          body:
-            `<tds:GetUsersResponse><tds:User><tt:Username>${xml(this.#deps.username())}</tt:Username>` +
-            '<tt:UserLevel>Administrator</tt:UserLevel></tds:User></tds:GetUsersResponse>',
-        };
-      case 'GetWsdlUrl':
-        return {
-          body: '<tds:GetWsdlUrlResponse><tds:WsdlUrl>http://www.onvif.org/</tds:WsdlUrl></tds:GetWsdlUrlResponse>',
-        };
-      case 'GetEndpointReference':
-        return {
-          body: `<tds:GetEndpointReferenceResponse><tds:GUID>${xml(endpointGuid(this.#deps.identity().serialNumber))}</tds:GUID></tds:GetEndpointReferenceResponse>`,
-        };
-      case 'SystemReboot':
-        return {
-          body: '<tds:SystemRebootResponse><tds:Message>Rebooting</tds:Message></tds:SystemRebootResponse>',
-          after: () => this.#deps.reboot(),
-        };
-      default:
-        throw notSupported(call);
-    }
-  }
-
-  #deviceInformation(): SoapReply {
+  #deviceInformation(): string {
     const id = this.#deps.identity();
-    return {
-      body:
-        '<tds:GetDeviceInformationResponse>' +
-        `<tds:Manufacturer>${xml(id.manufacturer)}</tds:Manufacturer><tds:Model>${xml(id.model)}</tds:Model>` +
-        `<tds:FirmwareVersion>${xml(id.firmwareVersion)}</tds:FirmwareVersion>` +
-        `<tds:SerialNumber>${xml(id.serialNumber)}</tds:SerialNumber><tds:HardwareId>${xml(id.hardwareId)}</tds:HardwareId>` +
-        '</tds:GetDeviceInformationResponse>',
-    };
+    return (
+      `<tds:Manufacturer>${xml(id.manufacturer)}</tds:Manufacturer><tds:Model>${xml(id.model)}</tds:Model>` +
+      `<tds:FirmwareVersion>${xml(id.firmwareVersion)}</tds:FirmwareVersion>` +
+      `<tds:SerialNumber>${xml(id.serialNumber)}</tds:SerialNumber><tds:HardwareId>${xml(id.hardwareId)}</tds:HardwareId>`
+    );
   }
 
-  #dateAndTime(): SoapReply {
+  #dateAndTime(): string {
     const now = this.#deps.now?.() ?? new Date();
     const zone = this.#deps.timezone();
     const local = localParts(now, zone);
-    return {
-      body:
-        '<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime>' +
-        '<tt:DateTimeType>NTP</tt:DateTimeType><tt:DaylightSavings>false</tt:DaylightSavings>' +
-        `<tt:TimeZone><tt:TZ>${xml(zone === 'UTC' ? 'UTC0' : zone)}</tt:TZ></tt:TimeZone>` +
-        `<tt:UTCDateTime>${dateTimeXml({
-          year: now.getUTCFullYear(),
-          month: now.getUTCMonth() + 1,
-          day: now.getUTCDate(),
-          hour: now.getUTCHours(),
-          minute: now.getUTCMinutes(),
-          second: now.getUTCSeconds(),
-        })}</tt:UTCDateTime>` +
-        `<tt:LocalDateTime>${dateTimeXml(local)}</tt:LocalDateTime>` +
-        '</tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>',
-    };
+    return (
+      '<tds:SystemDateAndTime>' +
+      '<tt:DateTimeType>NTP</tt:DateTimeType><tt:DaylightSavings>false</tt:DaylightSavings>' +
+      `<tt:TimeZone><tt:TZ>${xml(zone === 'UTC' ? 'UTC0' : zone)}</tt:TZ></tt:TimeZone>` +
+      `<tt:UTCDateTime>${dateTimeXml({
+        year: now.getUTCFullYear(),
+        month: now.getUTCMonth() + 1,
+        day: now.getUTCDate(),
+        hour: now.getUTCHours(),
+        minute: now.getUTCMinutes(),
+        second: now.getUTCSeconds(),
+      })}</tt:UTCDateTime>` +
+      `<tt:LocalDateTime>${dateTimeXml(local)}</tt:LocalDateTime>` +
+      '</tds:SystemDateAndTime>'
+    );
   }
 
-  #capabilities(call: SoapCall): SoapReply {
+  #capabilities(call: SoapCall): string {
     const category = text(call.body.Category) ?? 'All';
     const x = (path: string) => xml(this.#deps.xaddr(path, call.host));
     const byNs = new Map(this.#deps.services().map((s) => [s.namespace, s]));
@@ -199,12 +155,10 @@ export class DeviceService implements SoapService {
     }
     if (parts.length === 0)
       throw new SoapFault('Receiver', 'ter:ActionNotSupported', `no ${category} capability`);
-    return {
-      body: `<tds:GetCapabilitiesResponse><tds:Capabilities>${parts.join('')}</tds:Capabilities></tds:GetCapabilitiesResponse>`,
-    };
+    return `<tds:Capabilities>${parts.join('')}</tds:Capabilities>`;
   }
 
-  #services(call: SoapCall): SoapReply {
+  #services(call: SoapCall): string {
     const include = text(call.body.IncludeCapability) === 'true';
     const all: ServiceEntry[] = [
       {
@@ -215,7 +169,7 @@ export class DeviceService implements SoapService {
       },
       ...this.#deps.services(),
     ];
-    const body = all
+    return all
       .map(
         (s) =>
           `<tds:Service><tds:Namespace>${xml(s.namespace)}</tds:Namespace><tds:XAddr>${xml(this.#deps.xaddr(s.path, call.host))}</tds:XAddr>` +
@@ -223,18 +177,16 @@ export class DeviceService implements SoapService {
           `<tds:Version><tt:Major>${s.version.major}</tt:Major><tt:Minor>${s.version.minor}</tt:Minor></tds:Version></tds:Service>`,
       )
       .join('');
-    return { body: `<tds:GetServicesResponse>${body}</tds:GetServicesResponse>` };
   }
 
-  #scopes(): SoapReply {
-    const body = this.#deps
+  #scopes(): string {
+    return this.#deps
       .scopes()
       .map(
         (scope) =>
           `<tds:Scopes><tt:ScopeDef>Fixed</tt:ScopeDef><tt:ScopeItem>${xml(scope)}</tt:ScopeItem></tds:Scopes>`,
       )
       .join('');
-    return { body: `<tds:GetScopesResponse>${body}</tds:GetScopesResponse>` };
   }
 }
 

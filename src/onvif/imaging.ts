@@ -6,17 +6,8 @@
 import type { Settings } from '../settings/schema.js';
 import type { ApplyLocal } from './media-model.js';
 import { VIDEO_SOURCE } from './media-model.js';
-import {
-  asRecord,
-  expectNamespace,
-  NAMESPACES,
-  notSupported,
-  type SoapCall,
-  SoapFault,
-  type SoapReply,
-  type SoapService,
-  text,
-} from './soap.js';
+import { type Operation, OperationService } from './operations.js';
+import { asRecord, type SoapCall, SoapFault, text } from './soap.js';
 
 export const IMAGING_PATH = '/onvif/imaging_service';
 
@@ -34,56 +25,48 @@ export interface ImagingDeps {
   applyLocal: ApplyLocal;
 }
 
-export class ImagingService implements SoapService {
+export class ImagingService extends OperationService {
+  protected readonly path = IMAGING_PATH;
+  protected readonly prefix = 'timg';
+  protected readonly what = 'an imaging';
   readonly #deps: ImagingDeps;
 
   constructor(deps: ImagingDeps) {
+    super();
     this.#deps = deps;
   }
 
-  handles(path: string): boolean {
-    return path === IMAGING_PATH;
-  }
-
-  async handle(call: SoapCall): Promise<SoapReply> {
-    expectNamespace(call, NAMESPACES.timg, 'an imaging');
-    const wrap = (inner: string) => ({
-      body: `<timg:${call.operation}Response>${inner}</timg:${call.operation}Response>`,
-    });
-    switch (call.operation) {
-      case 'GetServiceCapabilities':
-        return wrap(IMAGING_CAPABILITIES);
-      case 'GetImagingSettings':
-        checkSource(call);
-        return wrap(
-          `<timg:ImagingSettings><tt:IrCutFilter>${TO_FILTER[this.#deps.settings().nightMode]}</tt:IrCutFilter></timg:ImagingSettings>`,
-        );
-      case 'GetOptions':
-        checkSource(call);
-        return wrap(
-          '<timg:ImagingOptions><tt:IrCutFilterModes>ON</tt:IrCutFilterModes><tt:IrCutFilterModes>OFF</tt:IrCutFilterModes>' +
-            '<tt:IrCutFilterModes>AUTO</tt:IrCutFilterModes></timg:ImagingOptions>',
-        );
-      case 'SetImagingSettings': {
-        checkSource(call);
-        const filter = text(asRecord(call.body.ImagingSettings).IrCutFilter);
-        if (filter === undefined) return wrap('');
-        if (filter !== 'ON' && filter !== 'OFF' && filter !== 'AUTO') {
-          throw new SoapFault('Sender', 'ter:InvalidArgVal', 'IrCutFilter is ON, OFF or AUTO');
-        }
-        const result = await this.#deps.applyLocal({ nightMode: TO_NIGHT_MODE[filter] }, 'onvif');
-        const rejected = result.rejected[0];
-        if (rejected)
-          throw new SoapFault('Sender', 'ter:InvalidArgVal', `SettingsInvalid: ${rejected.message}`);
-        return wrap('');
+  protected readonly operations: Readonly<Record<string, Operation>> = {
+    GetServiceCapabilities: () => IMAGING_CAPABILITIES,
+    GetImagingSettings: (call) => {
+      checkSource(call);
+      return `<timg:ImagingSettings><tt:IrCutFilter>${TO_FILTER[this.#deps.settings().nightMode]}</tt:IrCutFilter></timg:ImagingSettings>`;
+    },
+    GetOptions: (call) => {
+      checkSource(call);
+      return (
+        '<timg:ImagingOptions><tt:IrCutFilterModes>ON</tt:IrCutFilterModes><tt:IrCutFilterModes>OFF</tt:IrCutFilterModes>' +
+        '<tt:IrCutFilterModes>AUTO</tt:IrCutFilterModes></timg:ImagingOptions>'
+      );
+    },
+    SetImagingSettings: async (call) => {
+      checkSource(call);
+      const filter = text(asRecord(call.body.ImagingSettings).IrCutFilter);
+      if (filter === undefined) return '';
+      if (filter !== 'ON' && filter !== 'OFF' && filter !== 'AUTO') {
+        throw new SoapFault('Sender', 'ter:InvalidArgVal', 'IrCutFilter is ON, OFF or AUTO');
       }
-      case 'GetStatus':
-        checkSource(call);
-        return wrap('<timg:Status/>');
-      default:
-        throw notSupported(call);
-    }
-  }
+      const result = await this.#deps.applyLocal({ nightMode: TO_NIGHT_MODE[filter] }, 'onvif');
+      const rejected = result.rejected[0];
+      if (rejected)
+        throw new SoapFault('Sender', 'ter:InvalidArgVal', `SettingsInvalid: ${rejected.message}`);
+      return '';
+    },
+    GetStatus: (call) => {
+      checkSource(call);
+      return '<timg:Status/>';
+    },
+  };
 }
 
 function checkSource(call: SoapCall): void {

@@ -11,18 +11,8 @@ import {
   VIDEO_SOURCE,
   VIDEO_SOURCE_CONFIG,
 } from './media-model.js';
-import {
-  asRecord,
-  expectNamespace,
-  NAMESPACES,
-  notSupported,
-  type SoapCall,
-  SoapFault,
-  type SoapReply,
-  type SoapService,
-  text,
-  xml,
-} from './soap.js';
+import { type Operation, OperationService } from './operations.js';
+import { asRecord, type SoapCall, SoapFault, text, xml } from './soap.js';
 
 export const MEDIA_PATH = '/onvif/media_service';
 
@@ -32,71 +22,59 @@ export const MEDIA_CAPABILITIES =
   '<trt:StreamingCapabilities RTPMulticast="false" RTP_TCP="true" RTP_RTSP_TCP="true" NonAggregateControl="false" NoRTSPStreaming="false"/>' +
   '</trt:Capabilities>';
 
-export class MediaService implements SoapService {
+export class MediaService extends OperationService {
+  protected readonly path = MEDIA_PATH;
+  protected readonly prefix = 'trt';
+  protected readonly what = 'a media service';
   readonly #deps: MediaDeps;
 
   constructor(deps: MediaDeps) {
+    super();
     this.#deps = deps;
   }
 
-  handles(path: string): boolean {
-    return path === MEDIA_PATH;
-  }
+  protected readonly operations: Readonly<Record<string, Operation>> = {
+    GetServiceCapabilities: () => MEDIA_CAPABILITIES,
+    GetProfiles: () => STREAMS.map((s) => this.#profile('trt:Profiles', s)).join(''),
+    GetProfile: (call) => this.#profile('trt:Profile', tokenIn(call.body, 'ProfileToken')),
+    GetVideoSources: () => {
+      const { main } = this.#deps.settings().stream;
+      return (
+        `<trt:VideoSources token="${VIDEO_SOURCE}"><tt:Framerate>${main.fps}</tt:Framerate>` +
+        `<tt:Resolution><tt:Width>${main.width}</tt:Width><tt:Height>${main.height}</tt:Height></tt:Resolution></trt:VideoSources>`
+      );
+    },
+    GetVideoSourceConfigurations: () => this.#sourceConfiguration('trt:Configurations'),
+    GetVideoSourceConfiguration: (call) => {
+      if (text(call.body.ConfigurationToken) !== VIDEO_SOURCE_CONFIG)
+        throw new SoapFault('Sender', 'ter:NoConfig', 'no such configuration');
+      return this.#sourceConfiguration('trt:Configuration');
+    },
+    GetCompatibleVideoSourceConfigurations: () => this.#sourceConfiguration('trt:Configurations'),
+    GetVideoEncoderConfigurations: () => this.#encoders(),
+    GetCompatibleVideoEncoderConfigurations: () => this.#encoders(),
+    GetVideoEncoderConfiguration: (call) =>
+      this.#encoder('trt:Configuration', streamOf(text(call.body.ConfigurationToken))),
+    GetVideoEncoderConfigurationOptions: (call) => this.#options(call),
+    SetVideoEncoderConfiguration: async (call) => {
+      await setEncoder(this.#deps, asRecord(call.body.Configuration));
+      return '';
+    },
+    GetStreamUri: (call) => {
+      const uri = this.#deps.streamUri(tokenIn(call.body, 'ProfileToken'), call.host);
+      if (!uri) throw new SoapFault('Receiver', 'ter:Action', 'RTSP is off (disabled or privacy mode)');
+      return mediaUri(uri);
+    },
+    GetSnapshotUri: (call) => mediaUri(this.#deps.snapshotUri(tokenIn(call.body, 'ProfileToken'), call.host)),
+    GetAudioSources: () => '',
+    GetAudioSourceConfigurations: () => '',
+    GetAudioEncoderConfigurations: () => '',
+    GetMetadataConfigurations: () => '',
+    GetVideoAnalyticsConfigurations: () => '',
+  };
 
-  async handle(call: SoapCall): Promise<SoapReply> {
-    expectNamespace(call, NAMESPACES.trt, 'a media service');
-    const wrap = (inner: string) => ({
-      body: `<trt:${call.operation}Response>${inner}</trt:${call.operation}Response>`,
-    });
-    switch (call.operation) {
-      case 'GetServiceCapabilities':
-        return wrap(MEDIA_CAPABILITIES);
-      case 'GetProfiles':
-        return wrap(STREAMS.map((s) => this.#profile('trt:Profiles', s)).join(''));
-      case 'GetProfile':
-        return wrap(this.#profile('trt:Profile', tokenIn(call.body, 'ProfileToken')));
-      case 'GetVideoSources': {
-        const { main } = this.#deps.settings().stream;
-        return wrap(
-          `<trt:VideoSources token="${VIDEO_SOURCE}"><tt:Framerate>${main.fps}</tt:Framerate>` +
-            `<tt:Resolution><tt:Width>${main.width}</tt:Width><tt:Height>${main.height}</tt:Height></tt:Resolution></trt:VideoSources>`,
-        );
-      }
-      case 'GetVideoSourceConfigurations':
-        return wrap(this.#sourceConfiguration('trt:Configurations'));
-      case 'GetVideoSourceConfiguration':
-        if (text(call.body.ConfigurationToken) !== VIDEO_SOURCE_CONFIG)
-          throw new SoapFault('Sender', 'ter:NoConfig', 'no such configuration');
-        return wrap(this.#sourceConfiguration('trt:Configuration'));
-      case 'GetCompatibleVideoSourceConfigurations':
-        return wrap(this.#sourceConfiguration('trt:Configurations'));
-      case 'GetVideoEncoderConfigurations':
-      case 'GetCompatibleVideoEncoderConfigurations':
-        return wrap(STREAMS.map((s) => this.#encoder('trt:Configurations', s)).join(''));
-      case 'GetVideoEncoderConfiguration':
-        return wrap(this.#encoder('trt:Configuration', streamOf(text(call.body.ConfigurationToken))));
-      case 'GetVideoEncoderConfigurationOptions':
-        return wrap(this.#options(call));
-      case 'SetVideoEncoderConfiguration':
-        await setEncoder(this.#deps, asRecord(call.body.Configuration));
-        return wrap('');
-      case 'GetStreamUri': {
-        const stream = tokenIn(call.body, 'ProfileToken');
-        const uri = this.#deps.streamUri(stream, call.host);
-        if (!uri) throw new SoapFault('Receiver', 'ter:Action', 'RTSP is off (disabled or privacy mode)');
-        return wrap(mediaUri(uri));
-      }
-      case 'GetSnapshotUri':
-        return wrap(mediaUri(this.#deps.snapshotUri(tokenIn(call.body, 'ProfileToken'), call.host)));
-      case 'GetAudioSources':
-      case 'GetAudioSourceConfigurations':
-      case 'GetAudioEncoderConfigurations':
-      case 'GetMetadataConfigurations':
-      case 'GetVideoAnalyticsConfigurations':
-        return wrap('');
-      default:
-        throw notSupported(call);
-    }
+  #encoders(): string {
+    return STREAMS.map((s) => this.#encoder('trt:Configurations', s)).join('');
   }
 
   #profile(element: string, stream: StreamName): string {

@@ -10,18 +10,8 @@ import {
   VIDEO_SOURCE,
   VIDEO_SOURCE_CONFIG,
 } from './media-model.js';
-import {
-  asRecord,
-  expectNamespace,
-  NAMESPACES,
-  notSupported,
-  type SoapCall,
-  SoapFault,
-  type SoapReply,
-  type SoapService,
-  text,
-  xml,
-} from './soap.js';
+import { type Operation, OperationService } from './operations.js';
+import { asRecord, type SoapCall, SoapFault, text, xml } from './soap.js';
 
 export const MEDIA2_PATH = '/onvif/media2_service';
 
@@ -31,55 +21,43 @@ export const MEDIA2_CAPABILITIES =
   '<tr2:StreamingCapabilities RTSPStreaming="true" RTPMulticast="false" RTP_RTSP_TCP="true" NonAggregateControl="false" AutoStartMulticast="false"/>' +
   '</tr2:Capabilities>';
 
-export class Media2Service implements SoapService {
+export class Media2Service extends OperationService {
+  protected readonly path = MEDIA2_PATH;
+  protected readonly prefix = 'tr2';
+  protected readonly what = 'a media2';
   readonly #deps: MediaDeps;
 
   constructor(deps: MediaDeps) {
+    super();
     this.#deps = deps;
   }
 
-  handles(path: string): boolean {
-    return path === MEDIA2_PATH;
-  }
-
-  async handle(call: SoapCall): Promise<SoapReply> {
-    expectNamespace(call, NAMESPACES.tr2, 'a media2');
-    const wrap = (inner: string) => ({
-      body: `<tr2:${call.operation}Response>${inner}</tr2:${call.operation}Response>`,
-    });
-    switch (call.operation) {
-      case 'GetServiceCapabilities':
-        return wrap(MEDIA2_CAPABILITIES);
-      case 'GetProfiles': {
-        const token = text(call.body.Token);
-        const streams = token ? [streamOf(token)] : STREAMS;
-        return wrap(streams.map((s) => this.#profile(s)).join(''));
-      }
-      case 'GetVideoSourceConfigurations':
-        return wrap(this.#source('tr2:Configurations'));
-      case 'GetVideoEncoderConfigurations': {
-        const token = text(call.body.ConfigurationToken) || text(call.body.ProfileToken);
-        const streams = token ? [streamOf(token)] : STREAMS;
-        return wrap(streams.map((s) => this.#encoder('tr2:Configurations', s)).join(''));
-      }
-      case 'GetVideoEncoderConfigurationOptions':
-        return wrap(this.#options(call));
-      case 'SetVideoEncoderConfiguration':
-        await setEncoder(this.#deps, asRecord(call.body.Configuration));
-        return wrap('');
-      case 'GetStreamUri': {
-        const uri = this.#deps.streamUri(streamOf(text(call.body.ProfileToken)), call.host);
-        if (!uri) throw new SoapFault('Receiver', 'ter:Action', 'RTSP is off (disabled or privacy mode)');
-        return wrap(`<tr2:Uri>${xml(uri)}</tr2:Uri>`);
-      }
-      case 'GetSnapshotUri':
-        return wrap(
-          `<tr2:Uri>${xml(this.#deps.snapshotUri(streamOf(text(call.body.ProfileToken)), call.host))}</tr2:Uri>`,
-        );
-      default:
-        throw notSupported(call);
-    }
-  }
+  protected readonly operations: Readonly<Record<string, Operation>> = {
+    GetServiceCapabilities: () => MEDIA2_CAPABILITIES,
+    GetProfiles: (call) => {
+      const token = text(call.body.Token);
+      const streams = token ? [streamOf(token)] : STREAMS;
+      return streams.map((s) => this.#profile(s)).join('');
+    },
+    GetVideoSourceConfigurations: () => this.#source('tr2:Configurations'),
+    GetVideoEncoderConfigurations: (call) => {
+      const token = text(call.body.ConfigurationToken) || text(call.body.ProfileToken);
+      const streams = token ? [streamOf(token)] : STREAMS;
+      return streams.map((s) => this.#encoder('tr2:Configurations', s)).join('');
+    },
+    GetVideoEncoderConfigurationOptions: (call) => this.#options(call),
+    SetVideoEncoderConfiguration: async (call) => {
+      await setEncoder(this.#deps, asRecord(call.body.Configuration));
+      return '';
+    },
+    GetStreamUri: (call) => {
+      const uri = this.#deps.streamUri(streamOf(text(call.body.ProfileToken)), call.host);
+      if (!uri) throw new SoapFault('Receiver', 'ter:Action', 'RTSP is off (disabled or privacy mode)');
+      return `<tr2:Uri>${xml(uri)}</tr2:Uri>`;
+    },
+    GetSnapshotUri: (call) =>
+      `<tr2:Uri>${xml(this.#deps.snapshotUri(streamOf(text(call.body.ProfileToken)), call.host))}</tr2:Uri>`,
+  };
 
   #profile(stream: StreamName): string {
     return (
