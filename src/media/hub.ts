@@ -56,6 +56,12 @@ export class StreamHub extends EventEmitter<HubEvents> {
   #gopAudio: AudioFrame[] = [];
   #gopBytes = 0;
   #caching = false;
+  /**
+   * The whole GOP before the current one, with its audio, under the same parameter sets: what a viewer
+   * that joins just after a keyframe is given besides (see `cachedGop`). The clip recorder's pre-roll
+   * holds the same access units, so with alarm pictures on it costs no memory of its own.
+   */
+  #previous: (CachedGop & { bytes: number }) | undefined;
   #pcmuSoundAt = Number.NEGATIVE_INFINITY;
 
   constructor(name: StreamName, codec: VideoCodec = 'h264') {
@@ -80,13 +86,18 @@ export class StreamHub extends EventEmitter<HubEvents> {
     }
     const complete =
       sets.sps !== undefined && sets.pps !== undefined && (this.codec === 'h264' || sets.vps !== undefined);
-    if (complete) this.#updateTrack(sets);
+    const changed = complete && this.#updateTrack(sets);
     const video = this.video;
     if (au.keyframe && video && !complete) {
       const held = video.codec === 'h265' ? [video.vps, video.sps, video.pps] : [video.sps, video.pps];
       au = { ...au, nalus: [...held, ...au.nalus.filter((n) => !this.#rules.parameterSet(n))] };
     }
     if (au.keyframe) {
+      // A GOP of other parameter sets (a new resolution) does not go before this one.
+      this.#previous =
+        this.#caching && !changed && this.#gop.length > 0
+          ? { video: this.#gop, audio: this.#gopAudio, bytes: this.#gopBytes }
+          : undefined;
       this.#gop = [];
       this.#gopAudio = [];
       this.#gopBytes = 0;
@@ -123,13 +134,29 @@ export class StreamHub extends EventEmitter<HubEvents> {
     return this.audio ?? (performance.now() - this.#pcmuSoundAt <= PCMU_GONE_MS ? PCMU_TRACK : undefined);
   }
 
-  /** The frames since the last keyframe; empty until a keyframe with parameter sets was seen. */
-  cachedGop(): CachedGop {
-    return this.#caching ? { video: [...this.#gop], audio: [...this.#gopAudio] } : { video: [], audio: [] };
+  /**
+   * The frames since the last keyframe; empty until a keyframe with parameter sets was seen. When fewer
+   * video frames than `atLeast.frames` came since the last keyframe, the whole GOP before it too, if it
+   * was kept and both hold no more than `atLeast.maxBytes`: a player that reads that many frames before
+   * it shows one (ffmpeg's probing reads 20) then gets them at once instead of waiting for them live.
+   */
+  cachedGop(atLeast?: { frames: number; maxBytes: number }): CachedGop {
+    if (!this.#caching) return { video: [], audio: [] };
+    const previous = this.#previous;
+    if (
+      previous &&
+      atLeast &&
+      this.#gop.length < atLeast.frames &&
+      previous.bytes + this.#gopBytes <= atLeast.maxBytes
+    ) {
+      return { video: [...previous.video, ...this.#gop], audio: [...previous.audio, ...this.#gopAudio] };
+    }
+    return { video: [...this.#gop], audio: [...this.#gopAudio] };
   }
 
   /** After an encoder restart the old GOP no longer decodes with what follows. */
   reset(): void {
+    this.#previous = undefined;
     this.#gop = [];
     this.#gopAudio = [];
     this.#gopBytes = 0;
@@ -137,19 +164,20 @@ export class StreamHub extends EventEmitter<HubEvents> {
   }
 
   /** A stream whose SPS does not parse keeps its last good track (a hostile writer cannot throw here). */
-  #updateTrack(sets: ParameterSets): void {
+  /** Whether the track changed. */
+  #updateTrack(sets: ParameterSets): boolean {
     const { vps, sps, pps } = sets;
-    if (!sps || !pps) return;
+    if (!sps || !pps) return false;
     const current = this.video;
     if (
       current?.sps.equals(sps) &&
       current.pps.equals(pps) &&
       (current.codec === 'h264' || (vps !== undefined && current.vps.equals(vps)))
     )
-      return;
+      return false;
     try {
       if (this.codec === 'h265') {
-        if (!vps) return;
+        if (!vps) return false;
         const parsed = parseHevcSps(sps);
         this.video = {
           codec: 'h265',
@@ -170,8 +198,9 @@ export class StreamHub extends EventEmitter<HubEvents> {
         };
       }
     } catch {
-      return;
+      return false;
     }
     this.emit('track');
+    return true;
   }
 }

@@ -575,6 +575,11 @@ export class RtspServer {
           { session: session.id, owed },
           'rtsp client did not take the cached GOP in time, going on from the next keyframe',
         ),
+      onPlay: (burst) =>
+        this.#log.info(
+          { session: session.id, transport, burstFrames: burst.videoFrames, burstBytes: burst.bytes },
+          'rtsp play',
+        ),
     });
     return session;
   }

@@ -29,6 +29,8 @@ export interface SessionEvents {
   onSkip(backlog: number): void;
   /** The client did not take the join burst in time: it goes on from the next keyframe. */
   onBurstAbandoned(queuedBytes: number): void;
+  /** Media starts: the cached frames the join burst sends first (logged; how a client's start is judged). */
+  onPlay(burst: { videoFrames: number; bytes: number }): void;
 }
 
 /**
@@ -37,6 +39,12 @@ export interface SessionEvents {
  * that a client's socket buffer takes it without loss (UDP has no flow control to pace it).
  */
 export const UDP_BURST_SPEED = 4;
+/**
+ * A join burst has at least this many video frames when the stream kept them (the GOP before the
+ * current one, when fewer came since the last keyframe): ffmpeg reads 20 frames with timestamps before
+ * it shows the first (its frame-rate probing), and would otherwise wait for them live.
+ */
+export const JOIN_BURST_FRAMES = 25;
 /** A TCP join burst keeps at most this much in the socket's buffer (and under half the skip threshold). */
 const TCP_BURST_WINDOW_BYTES = 256 * 1024;
 
@@ -132,6 +140,10 @@ export class RtspSession {
       this.#burstBytes = burst.reduce((sum, item) => sum + itemBytes(item), 0);
       this.#burstStartedAt = Date.now();
       this.#burstMediaStartMs = burst[0] ? this.#mediaMs(burst[0]) : 0;
+      this.#events.onPlay({
+        videoFrames: burst.filter((item) => item.kind === 'video').length,
+        bytes: this.#burstBytes,
+      });
       this.hub.on('video', this.#onVideo);
       this.hub.on('audio', this.#onAudio);
       this.hub.on('pcmu', this.#onPcmu);
@@ -166,7 +178,8 @@ export class RtspSession {
    * move the audio back in time when the first sender report comes (non-monotonic timestamps).
    */
   #joinBurst(): MediaItem[] {
-    const gop = this.hub.cachedGop();
+    // Half the drop threshold: the live frames that queue behind the burst must fit too.
+    const gop = this.hub.cachedGop({ frames: JOIN_BURST_FRAMES, maxBytes: this.#policy.dropAboveBytes / 2 });
     const first = gop.video[0];
     if (!first) return [];
     const startMs = this.#mediaMs(first);

@@ -35,10 +35,19 @@ class FifoWriter {
   }
 
   /** Resolves when the stream is 40-50 frames into its GOP: the cached GOP is then about 2 MB. */
-  async lateInGop(): Promise<void> {
+  lateInGop(): Promise<void> {
+    return this.#at(40, 50);
+  }
+
+  /** Resolves when the stream is 3-8 frames into its GOP: fewer than a player probes before it shows one. */
+  earlyInGop(): Promise<void> {
+    return this.#at(3, 8);
+  }
+
+  async #at(from: number, to: number): Promise<void> {
     for (;;) {
       const position = this.#written % GOP;
-      if (position >= 40 && position <= 50) return;
+      if (position >= from && position <= to) return;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
@@ -144,6 +153,42 @@ describe('joining an 11 Mbit/s 1080p30 stream late in its GOP (2 MB cached)', ()
       const increasing = [...new Set(known)].sort((a, b) => a - b);
       expect({ transport, pts: known }).toEqual({ transport, pts: increasing });
     }
+  });
+
+  it('joined a few frames into a GOP, a client gets the GOP before it too, with timestamps only increasing', async () => {
+    const plays = () => cam.daemon.stdout.lines.filter((l) => l.includes('"msg":"rtsp play"'));
+    const burstOfLastPlay = () =>
+      (JSON.parse(plays().at(-1) ?? '{}') as { burstFrames?: number }).burstFrames;
+    // Late in the GOP the frames since its keyframe are enough: nothing older is sent.
+    await writer.lateInGop();
+    const before = plays().length;
+    const late = await runTool('ffprobe', [
+      ...['-v', 'warning', '-rtsp_transport', 'tcp', '-select_streams', 'v'],
+      ...['-show_entries', 'packet=pts', '-read_intervals', '%+#5', '-of', 'json', cam.url('/main')],
+    ]);
+    expect(late.code).toBe(0);
+    expect(plays()).toHaveLength(before + 1);
+    const lateBurst = burstOfLastPlay() ?? 0;
+    expect(lateBurst).toBeGreaterThanOrEqual(35);
+    expect(lateBurst).toBeLessThan(GOP);
+
+    // A few frames in, ffmpeg would wait for 20 of them live: the whole GOP before is sent first.
+    await writer.earlyInGop();
+    const early = await runTool('ffprobe', [
+      ...['-v', 'warning', '-rtsp_transport', 'tcp', '-select_streams', 'v'],
+      ...['-show_entries', 'packet=pts,flags', '-read_intervals', '%+#80', '-of', 'json', cam.url('/main')],
+    ]);
+    expect(early.code).toBe(0);
+    const earlyBurst = burstOfLastPlay() ?? 0;
+    expect(earlyBurst).toBeGreaterThan(GOP);
+    expect(earlyBurst).toBeLessThan(GOP + 25);
+    const packets = (JSON.parse(early.stdout) as { packets: { pts?: number; flags: string }[] }).packets;
+    // It starts at the earlier keyframe, and the next one follows a whole GOP later.
+    expect(packets[0]?.flags).toMatch(/^K/);
+    expect(packets.findIndex((p, i) => i > 0 && p.flags.startsWith('K'))).toBe(GOP);
+    const known = packets.slice(1).map((p) => p.pts ?? Number.NaN);
+    const increasing = [...new Set(known)].sort((a, b) => a - b);
+    expect(known).toEqual(increasing);
   });
 
   it('the join bursts did not set off the slow-client policy', () => {
