@@ -34,11 +34,18 @@ export interface SessionEvents {
 }
 
 /**
- * A UDP join burst plays the cached GOP at this many times real time: fast enough for a player that
- * reads 20 frames before it shows the first (ffmpeg's stream probing) to start at once, slow enough
- * that a client's socket buffer takes it without loss (UDP has no flow control to pace it).
+ * A UDP join burst plays the cached GOP at this many times real time at least: fast enough for a player
+ * that reads 20 frames before it shows the first (ffmpeg's stream probing) to start at once, slow enough
+ * that a client's socket buffer takes it without loss (UDP has no flow control to pace it)...
  */
 export const UDP_BURST_SPEED = 4;
+/**
+ * ...and faster for a slower stream, as long as the burst stays under this rate, what a camera's Wi-Fi
+ * carries (a 2 Mbit/s stream goes at 8 times, an 11 Mbit/s one at 4)...
+ */
+const UDP_BURST_BITS_PER_SECOND = 16_000_000;
+/** ...but never more than this many times real time. */
+const UDP_BURST_MAX_SPEED = 8;
 /**
  * A join burst has at least this many video frames when the stream kept them (the GOP before the
  * current one, when fewer came since the last keyframe): ffmpeg reads 20 frames with timestamps before
@@ -88,6 +95,7 @@ export class RtspSession {
   #burstBytes = 0;
   #burstStartedAt = 0;
   #burstMediaStartMs = 0;
+  #burstSpeed = UDP_BURST_SPEED;
   #cancelWait: (() => void) | undefined;
 
   constructor(
@@ -140,6 +148,10 @@ export class RtspSession {
       this.#burstBytes = burst.reduce((sum, item) => sum + itemBytes(item), 0);
       this.#burstStartedAt = Date.now();
       this.#burstMediaStartMs = burst[0] ? this.#mediaMs(burst[0]) : 0;
+      this.#burstSpeed = udpBurstSpeed(
+        this.#burstBytes,
+        burst.length > 1 ? this.#mediaMs(burst.at(-1) as MediaItem) - this.#burstMediaStartMs : 0,
+      );
       this.#events.onPlay({
         videoFrames: burst.filter((item) => item.kind === 'video').length,
         bytes: this.#burstBytes,
@@ -249,7 +261,7 @@ export class RtspSession {
       const item = this.#burst[this.#burstAt];
       if (!item) break;
       if (!tcp) {
-        const due = this.#burstStartedAt + (this.#mediaMs(item) - this.#burstMediaStartMs) / UDP_BURST_SPEED;
+        const due = this.#burstStartedAt + (this.#mediaMs(item) - this.#burstMediaStartMs) / this.#burstSpeed;
         const wait = due - Date.now();
         if (wait > 1) {
           const timer = setTimeout(() => this.#pump(), wait);
@@ -325,4 +337,11 @@ function itemBytes(item: MediaItem): number {
   let bytes = 0;
   for (const nalu of item.nalus) bytes += nalu.length;
   return bytes;
+}
+
+/** How many times real time a UDP join burst of `bytes` spanning `spanMs` of media plays. */
+export function udpBurstSpeed(bytes: number, spanMs: number): number {
+  if (!(spanMs > 0) || !(bytes > 0)) return UDP_BURST_SPEED;
+  const bitsPerSecond = (bytes * 8 * 1000) / spanMs;
+  return Math.min(UDP_BURST_MAX_SPEED, Math.max(UDP_BURST_SPEED, UDP_BURST_BITS_PER_SECOND / bitsPerSecond));
 }
