@@ -54,6 +54,8 @@ export class RecordingService implements Module {
   /** Card checks, index loads, retention and deletes: one at a time. */
   readonly #work = new SerialQueue({ maxPending: 8 });
   #status: CardStatus = { state: 'absent', capacityBytes: null, freeBytes: null };
+  /** The card was looked at once: `#status` is known, not the placeholder above. */
+  #probed = false;
   #reported: CardState | undefined;
   #indexReady = false;
   #recorder: StreamRecorder | undefined;
@@ -121,7 +123,15 @@ export class RecordingService implements Module {
     this.#resetRequested = true;
   }
 
-  info(): StorageInfo {
+  /**
+   * The card as the owner sees it (`info`, Home Assistant); undefined until it was first looked at, a
+   * moment after start: the state before that is not known, and `absent` would be a false report.
+   */
+  info(): StorageInfo | undefined {
+    return this.#probed ? this.#storageInfo() : undefined;
+  }
+
+  #storageInfo(): StorageInfo {
     const oldest = this.#indexReady ? this.index.sortedSegments()[0] : undefined;
     return {
       state: this.#status.state,
@@ -190,7 +200,7 @@ export class RecordingService implements Module {
           this.#formatting = false;
           await this.#check().catch((err: unknown) => this.#log.error({ err }, 'card check failed'));
         }
-        return this.info();
+        return this.#storageInfo();
       });
     } finally {
       this.#formatting = false;
@@ -330,7 +340,8 @@ export class RecordingService implements Module {
   }
 
   #setStatus(status: CardStatus): void {
-    const changed = status.state !== this.#status.state;
+    const changed = !this.#probed || status.state !== this.#status.state;
+    this.#probed = true;
     this.#status = status;
     if (changed) {
       this.#log.info({ state: status.state, reason: status.reason }, 'storage state');
