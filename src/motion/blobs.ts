@@ -20,6 +20,11 @@ export interface Blob {
   solid: number;
   /** The smallest object, in cells, the zones this blob touches ask for (the most sensitive one wins). */
   need: number;
+  /**
+   * Light could explain it, but in noise too heavy for the structure test to tell (see detector.ts):
+   * it counts only after a longer, straighter journey than a blob with structure (see tracker.ts).
+   */
+  faint?: boolean;
 }
 
 /** Components this many cells apart or less are one blob. */

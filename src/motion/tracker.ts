@@ -36,6 +36,8 @@ export interface Track {
   moving: boolean;
   /** Matched in the latest frame and counted as motion there. */
   counted: boolean;
+  /** Where and when its steady journey began (birth, or its last jump), and its path length then. */
+  journey: { cx: number; cy: number; ts: number; path: number };
 }
 
 /** Travel, in cells, no track needs to exceed to count (3 pixels at 320x180). */
@@ -44,6 +46,14 @@ const MIN_TRAVEL = 1.5;
 const TRAVEL_SHARE = 0.2;
 /** Net travel over path length: below this the blob went back and forth (foliage, flags). */
 const STRAIGHTNESS = 0.5;
+/**
+ * A faint blob (blobs.ts: light could explain it, in heavy noise) counts once its track has lasted this
+ * long and travelled at least its own length along its way, in this straight a line:
+ * a walker at night crosses its own width in a few tenths of a second; a shadow that sways, a flickering
+ * light or a patch of noise does not get that far.
+ */
+const FAINT_MS = 400;
+const FAINT_STRAIGHTNESS = 0.6;
 /** A track not matched for this long is gone. */
 const LOST_MS = 500;
 /** A blob is looked for within this many of its sizes (box extent) around the prediction... */
@@ -122,7 +132,11 @@ export class Tracker {
     const first = track.hits === 1;
     track.vx = first ? sx / dt : 0.5 * track.vx + (0.5 * sx) / dt;
     track.vy = first ? sy / dt : 0.5 * track.vy + (0.5 * sy) / dt;
-    track.path += Math.hypot(sx, sy);
+    const step = Math.hypot(sx, sy);
+    track.path += step;
+    // A step longer than the blob itself along it is a jump to another blob (the other edge of a
+    // swaying shadow), not travel: the journey a faint track is judged on starts again there.
+    if (step > lengthAlong(blob, sx, sy)) track.journey = { cx: blob.cx, cy: blob.cy, ts, path: track.path };
     track.cx = blob.cx;
     track.cy = blob.cy;
     track.x0 = blob.x0;
@@ -137,7 +151,23 @@ export class Tracker {
       const enough = Math.max(MIN_TRAVEL, TRAVEL_SHARE * Math.sqrt(blob.area));
       track.moving = travel >= enough && travel >= STRAIGHTNESS * track.path;
     }
-    track.counted = track.moving && blob.area >= blob.need;
+    const far = !blob.faint || this.#faintWentFar(track, blob, ts);
+    track.counted = track.moving && far && blob.area >= blob.need;
+  }
+
+  /**
+   * A faint track has gone far once its journey has lasted FAINT_MS and covered the blob's own length
+   * along its way and at least its size (the root of its area: a thin sliver at a swaying shadow's edge
+   * is narrow along its way, yet goes no further than the sway), in a fairly straight line.
+   */
+  #faintWentFar(track: Track, blob: Blob, ts: number): boolean {
+    const { journey } = track;
+    if (ts - journey.ts < FAINT_MS) return false;
+    const dx = blob.cx - journey.cx;
+    const dy = blob.cy - journey.cy;
+    const travel = Math.hypot(dx, dy);
+    if (travel === 0 || travel < FAINT_STRAIGHTNESS * (track.path - journey.path)) return false;
+    return travel >= Math.max(lengthAlong(blob, dx, dy), Math.sqrt(blob.area));
   }
 
   #birth(blob: Blob, ts: number): Track {
@@ -160,6 +190,7 @@ export class Tracker {
       path: 0,
       moving: false,
       counted: false,
+      journey: { cx, cy, ts, path: 0 },
     };
   }
 
@@ -187,4 +218,11 @@ export function heading(track: Track): Heading {
   if (Math.hypot(dx, dy) < MIN_TRAVEL) return 'none';
   if (Math.abs(dx) >= Math.abs(dy)) return dx > 0 ? 'right' : 'left';
   return dy > 0 ? 'down' : 'up';
+}
+
+/** A blob's extent along the direction (dx, dy): its width going sideways, its height going up or down. */
+function lengthAlong(blob: Blob, dx: number, dy: number): number {
+  const d = Math.hypot(dx, dy);
+  if (d === 0) return 0;
+  return (Math.abs(dx) * (blob.x1 - blob.x0 + 1) + Math.abs(dy) * (blob.y1 - blob.y0 + 1)) / d;
 }
