@@ -200,9 +200,7 @@ export const CLIPS: readonly Clip[] = [
     graph: scene([medium.mover]),
     post: STRONG_NOISE,
     truth: [medium.visible],
-    // Was 1200 while cells the majority vote kept without their having changed counted as solid by a
-    // stale flag; judged on what they show (detector.ts, #judgeHoles) the start comes two frames later.
-    startToleranceMs: 1600,
+    startToleranceMs: 1200,
   },
   {
     id: 'i-lights-object',
