@@ -2,59 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccessUnitSplitter, type SplitAccessUnit, type SplitterDrop } from '../../src/media/au-splitter.js';
-import { NalType, nalType, splitAnnexB } from '../../src/media/h264.js';
+import { NalType, nalType } from '../../src/media/h264.js';
 import { StreamHub } from '../../src/media/hub.js';
 import type { VideoAccessUnit } from '../../src/media/types.js';
 import { ffmpeg, type TempDir, tempDir } from '../helpers/media-fixtures.js';
+import { hex, referenceAus, split, withoutAuds } from '../helpers/splitter.js';
 
 const SEED = 1105;
-const START = Buffer.from([0, 0, 0, 1]);
-
-/** Access units as the encoder wrote them: split at its AUDs, AUDs removed (the reference). */
-function referenceAus(stream: Buffer): string[][] {
-  const aus: string[][] = [];
-  for (const nalu of splitAnnexB(stream)) {
-    if (nalType(nalu) === NalType.AUD) aus.push([]);
-    else aus.at(-1)?.push(nalu.toString('hex'));
-  }
-  return aus.filter((au) => au.length > 0);
-}
-
-function withoutAuds(stream: Buffer): Buffer {
-  return Buffer.concat(
-    splitAnnexB(stream)
-      .filter((n) => nalType(n) !== NalType.AUD)
-      .flatMap((n) => [START, n]),
-  );
-}
-
-/** Feeds `stream` in chunks of the given sizes (cycled) and returns what came out. */
-function split(
-  stream: Buffer,
-  chunkSizes: number[] = [65536],
-  limits = {},
-): { aus: SplitAccessUnit[]; drops: SplitterDrop[]; maxBuffered: number } {
-  const aus: SplitAccessUnit[] = [];
-  const drops: SplitterDrop[] = [];
-  const splitter = new AccessUnitSplitter(
-    (au) => aus.push(au),
-    (d) => drops.push(d),
-    limits,
-  );
-  let maxBuffered = 0;
-  let pos = 0;
-  for (let i = 0; pos < stream.length; i += 1) {
-    const size = Math.max(1, chunkSizes[i % chunkSizes.length] ?? 1);
-    splitter.push(stream.subarray(pos, pos + size));
-    maxBuffered = Math.max(maxBuffered, splitter.bufferedBytes);
-    pos += size;
-  }
-  splitter.end();
-  return { aus, drops, maxBuffered };
-}
-
-const hex = (aus: SplitAccessUnit[]) => aus.map((au) => au.nalus.map((n) => n.toString('hex')));
 
 describe('access-unit splitter (pipe source)', () => {
   let dir: TempDir;

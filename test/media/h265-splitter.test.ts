@@ -2,60 +2,21 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccessUnitSplitter, type SplitAccessUnit, type SplitterDrop } from '../../src/media/au-splitter.js';
+import type { SplitAccessUnit } from '../../src/media/au-splitter.js';
 import { splitAnnexB } from '../../src/media/h264.js';
 import { HevcNal, hevcNalType, isHevcSlice, parseHevcSps } from '../../src/media/h265.js';
 import { StreamHub } from '../../src/media/hub.js';
 import type { VideoAccessUnit } from '../../src/media/types.js';
 import { ffmpeg, probeStream, type TempDir, tempDir } from '../helpers/media-fixtures.js';
+import { hex, referenceAus, START, split, withoutAuds } from '../helpers/splitter.js';
+
+const referenceAus265 = (stream: Buffer) => referenceAus(stream, 'h265');
+const withoutAuds265 = (stream: Buffer) => withoutAuds(stream, 'h265');
+const split265 = (stream: Buffer, chunkSizes?: number[], limits = {}) =>
+  split(stream, chunkSizes, limits, 'h265');
 
 const SEED = 2651;
-const START = Buffer.from([0, 0, 0, 1]);
 
-/** Access units as the encoder wrote them: split at its AUDs, AUDs removed (the reference). */
-function referenceAus(stream: Buffer): string[][] {
-  const aus: string[][] = [];
-  for (const nalu of splitAnnexB(stream)) {
-    if (hevcNalType(nalu) === HevcNal.AUD) aus.push([]);
-    else aus.at(-1)?.push(nalu.toString('hex'));
-  }
-  return aus.filter((au) => au.length > 0);
-}
-
-function withoutAuds(stream: Buffer): Buffer {
-  return Buffer.concat(
-    splitAnnexB(stream)
-      .filter((n) => hevcNalType(n) !== HevcNal.AUD)
-      .flatMap((n) => [START, n]),
-  );
-}
-
-function split(
-  stream: Buffer,
-  chunkSizes: number[] = [65536],
-  limits = {},
-): { aus: SplitAccessUnit[]; drops: SplitterDrop[]; maxBuffered: number } {
-  const aus: SplitAccessUnit[] = [];
-  const drops: SplitterDrop[] = [];
-  const splitter = new AccessUnitSplitter(
-    (au) => aus.push(au),
-    (d) => drops.push(d),
-    limits,
-    'h265',
-  );
-  let maxBuffered = 0;
-  let pos = 0;
-  for (let i = 0; pos < stream.length; i += 1) {
-    const size = Math.max(1, chunkSizes[i % chunkSizes.length] ?? 1);
-    splitter.push(stream.subarray(pos, pos + size));
-    maxBuffered = Math.max(maxBuffered, splitter.bufferedBytes);
-    pos += size;
-  }
-  splitter.end();
-  return { aus, drops, maxBuffered };
-}
-
-const hex = (aus: SplitAccessUnit[]) => aus.map((au) => au.nalus.map((n) => n.toString('hex')));
 const isParam = (n: Buffer) => [HevcNal.VPS, HevcNal.SPS, HevcNal.PPS].includes(hevcNalType(n) as 32);
 
 describe('H.265 access-unit splitter and parameter sets (pipe source)', () => {
@@ -116,18 +77,18 @@ describe('H.265 access-unit splitter and parameter sets (pipe source)', () => {
 
   it('finds the encoder’s access units by AUD and, without AUDs, by first_slice_segment_in_pic_flag', () => {
     for (const stream of [sliced, plain]) {
-      const reference = referenceAus(stream);
+      const reference = referenceAus265(stream);
       expect(reference.length).toBe(50);
-      const withAud = split(stream);
+      const withAud = split265(stream);
       expect(hex(withAud.aus)).toEqual(reference);
-      expect(hex(split(withoutAuds(stream)).aus)).toEqual(reference);
+      expect(hex(split265(withoutAuds265(stream)).aus)).toEqual(reference);
       expect(withAud.aus.filter((au) => au.keyframe).length).toBe(5);
       expect(withAud.drops).toEqual([]);
     }
     // Four slice segments a picture: kept together.
-    expect(split(sliced).aus[1]?.nalus.length).toBe(4);
+    expect(split265(sliced).aus[1]?.nalus.length).toBe(4);
     // Open GOP: keyframes after the first are CRA pictures, and they count as keyframes (IRAP).
-    const keyTypes = split(plain)
+    const keyTypes = split265(plain)
       .aus.filter((au) => au.keyframe)
       .map((au) => au.nalus.map(hevcNalType).find(isHevcSlice));
     expect([19, 20]).toContain(keyTypes[0]); // IDR_W_RADL or IDR_N_LP
@@ -136,13 +97,13 @@ describe('H.265 access-unit splitter and parameter sets (pipe source)', () => {
 
   it('gives the same access units whatever the chunking (seeded)', () => {
     let runs = 0;
-    const noAud = withoutAuds(sliced);
-    const reference = referenceAus(sliced);
+    const noAud = withoutAuds265(sliced);
+    const reference = referenceAus265(sliced);
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 20 }), (sizes) => {
         runs += 1;
-        expect(hex(split(sliced, sizes).aus)).toEqual(reference);
-        expect(hex(split(noAud, sizes).aus)).toEqual(reference);
+        expect(hex(split265(sliced, sizes).aus)).toEqual(reference);
+        expect(hex(split265(noAud, sizes).aus)).toEqual(reference);
       }),
       { numRuns: 60, seed: SEED },
     );
@@ -153,7 +114,7 @@ describe('H.265 access-unit splitter and parameter sets (pipe source)', () => {
     const hub = new StreamHub('main', 'h265');
     const out: VideoAccessUnit[] = [];
     hub.on('video', (au) => out.push(au));
-    const aus = split(sliced).aus.map((au, i) =>
+    const aus = split265(sliced).aus.map((au, i) =>
       i === 0 ? au : { ...au, nalus: au.nalus.filter((n) => !isParam(n)) },
     );
     aus.forEach((au, i) => {
@@ -184,7 +145,7 @@ describe('H.265 access-unit splitter and parameter sets (pipe source)', () => {
 
   it('a hostile SPS does not break the hub: it keeps its last good track', () => {
     const hub = new StreamHub('main', 'h265');
-    const [first] = split(sliced).aus;
+    const [first] = split265(sliced).aus;
     const good = first as SplitAccessUnit;
     hub.pushVideo({ kind: 'video', codec: 'h265', ...good, pts: 0, at: 0 });
     const track = hub.video;
@@ -196,7 +157,7 @@ describe('H.265 access-unit splitter and parameter sets (pipe source)', () => {
   });
 
   it('resyncs after garbage and after a NAL unit over the cap, with bounded memory', () => {
-    const reference = referenceAus(sliced);
+    const reference = referenceAus265(sliced);
     const half = sliced.indexOf(Buffer.from([0, 0, 0, 1, 0x46, 0x01]), Math.floor(sliced.length / 2));
     expect(half).toBeGreaterThan(0);
     const hostile = Buffer.concat([
@@ -206,7 +167,7 @@ describe('H.265 access-unit splitter and parameter sets (pipe source)', () => {
       sliced.subarray(half),
     ]);
     const limits = { maxNalBytes: 100_000, maxAuBytes: 200_000 };
-    const { aus, drops, maxBuffered } = split(hostile, [4096], limits);
+    const { aus, drops, maxBuffered } = split265(hostile, [4096], limits);
     expect(drops.map((d) => d.reason)).toContain('nal_too_large');
     expect(maxBuffered).toBeLessThan(100_000 + 200_000 + 2 * 4096);
     const got = hex(aus);
@@ -216,7 +177,7 @@ describe('H.265 access-unit splitter and parameter sets (pipe source)', () => {
   });
 
   it('drops units with a forbidden bit, temporal id 0, a layer above 0 or a reserved type', () => {
-    const [first] = split(sliced).aus;
+    const [first] = split265(sliced).aus;
     const nalus = (first as SplitAccessUnit).nalus;
     const bad = [
       Buffer.from([0x80 | 0x02, 0x01, 0xaa]), // forbidden_zero_bit
@@ -227,7 +188,7 @@ describe('H.265 access-unit splitter and parameter sets (pipe source)', () => {
       Buffer.from([0x02]), // a one-byte unit has no room for its header
     ];
     const stream = Buffer.concat([...nalus, ...bad, ...nalus].flatMap((n) => [START, n]));
-    const { aus, drops } = split(stream);
+    const { aus, drops } = split265(stream);
     expect(drops.map((d) => d.reason)).toEqual(Array(bad.length).fill('bad_nal_header'));
     expect(hex(aus)).toEqual([nalus.map((n) => n.toString('hex')), nalus.map((n) => n.toString('hex'))]);
   });
@@ -259,7 +220,7 @@ describe('H.265 access-unit splitter and parameter sets (pipe source)', () => {
           runs += 1;
           const stream = Buffer.concat(pieces);
           bytes += stream.length;
-          const { aus, maxBuffered } = split(stream, sizes, limits);
+          const { aus, maxBuffered } = split265(stream, sizes, limits);
           expect(maxBuffered).toBeLessThanOrEqual(4096 + 8192 + 2000 + 3);
           for (const au of aus) {
             units += 1;

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccessUnitSplitter, type SplitAccessUnit } from '../../src/media/au-splitter.js';
+import type { SplitAccessUnit } from '../../src/media/au-splitter.js';
 import { StreamHub } from '../../src/media/hub.js';
 import { ffmpeg, type TempDir, tempDir } from '../helpers/media-fixtures.js';
+import { split } from '../helpers/splitter.js';
 
 const GOP = 10;
 
@@ -15,14 +16,7 @@ async function stream(dir: TempDir, size: string, gops: number): Promise<SplitAc
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0', '-g', String(GOP), '-keyint_min', String(GOP)],
     ...['-sc_threshold', '0', '-f', 'h264', file],
   ]);
-  const aus: SplitAccessUnit[] = [];
-  const splitter = new AccessUnitSplitter(
-    (au) => aus.push(au),
-    () => undefined,
-  );
-  splitter.push(await readFile(file));
-  splitter.end();
-  return aus;
+  return split(await readFile(file)).aus;
 }
 
 function feed(hub: StreamHub, aus: SplitAccessUnit[], from: number): number {
