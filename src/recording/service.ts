@@ -1,5 +1,6 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AgentEvents } from '../app/events.js';
 import type { EventType } from '../cloud/events.js';
 import type { EventBus } from '../core/bus.js';
@@ -17,6 +18,10 @@ import { listSegmentFiles, readSegment, rebuildFromFiles } from './rebuild.js';
 import { StreamRecorder } from './recorder.js';
 import { chooseForRemoval } from './retention.js';
 import { type SegmentEntry, SegmentWriter } from './segment-writer.js';
+
+/** An I/O error on a card that looks fine: looked at again this many times, this far apart. */
+const EIO_RECHECKS = 4;
+const EIO_RECHECK_MS = 250;
 
 /** Segments remembered while the index is not loaded; more are found by the next rebuild only. */
 const MAX_UNINDEXED = 64;
@@ -325,7 +330,7 @@ export class RecordingService implements Module {
     // `readonly`.
     // Probed at once, not behind queued work (an index rebuild can take minutes); a probe never throws
     // and writes nothing.
-    void probeCard(this.#d.config.root, this.#d.config.requireMount).then((card) => {
+    void this.#probeAfterFailure(guess).then((card) => {
       if (this.#stopped) return;
       const state = card.state === 'ok' ? guess : card.state;
       if (state !== 'error' && state !== 'full') this.#indexReady = false;
@@ -337,6 +342,22 @@ export class RecordingService implements Module {
       // Confirmed (or cleared, once retention made room) by the next check.
       this.#schedule();
     });
+  }
+
+  /**
+   * The card after a failed write. An I/O error on a card that still looks fine is looked at again a
+   * few times: the kernel fails the write in flight before its remount read-only shows in the mount
+   * table, and on a loaded machine that moment was long enough for a probe to fall in it (a CI dry run
+   * reported `error`, then `readonly`).
+   */
+  async #probeAfterFailure(guess: CardState): Promise<Awaited<ReturnType<typeof probeCard>>> {
+    const { root, requireMount } = this.#d.config;
+    let card = await probeCard(root, requireMount);
+    for (let i = 0; i < EIO_RECHECKS && card.state === 'ok' && guess === 'error' && !this.#stopped; i += 1) {
+      await delay(EIO_RECHECK_MS);
+      card = await probeCard(root, requireMount);
+    }
+    return card;
   }
 
   #setStatus(status: CardStatus): void {
