@@ -324,12 +324,10 @@ export class RecordingService implements Module {
     const guess = stateOfError(err);
     this.#log.warn({ err: errorMessage(err), state: guess }, 'recording: writing to the card failed');
     this.#stopRecorder();
-    // What the card says now decides, the error's own code only when the card looks fine: a kernel
-    // that turns a card read-only after an I/O error fails the write in flight with EIO, the next ones
-    // with EROFS, and the mount says read-only at once. Reporting the EIO first said `error`, then
-    // `readonly`.
-    // Probed at once, not behind queued work (an index rebuild can take minutes); a probe never throws
-    // and writes nothing.
+    // What the card says decides, the error's own code only when the card looks fine: a kernel that
+    // turns a card read-only after an I/O error fails the write in flight with EIO and the next ones
+    // with EROFS (see `#probeAfterFailure`). Probed at once, not behind queued work (an index rebuild can
+    // take minutes); a probe never throws and writes nothing.
     void this.#probeAfterFailure(guess).then((card) => {
       if (this.#stopped) return;
       const state = card.state === 'ok' ? guess : card.state;
@@ -350,7 +348,7 @@ export class RecordingService implements Module {
    * table, and on a loaded machine that moment was long enough for a probe to fall in it (a CI dry run
    * reported `error`, then `readonly`).
    */
-  async #probeAfterFailure(guess: CardState): Promise<Awaited<ReturnType<typeof probeCard>>> {
+  async #probeAfterFailure(guess: CardState): Promise<CardStatus> {
     const { root, requireMount } = this.#d.config;
     let card = await probeCard(root, requireMount);
     for (let i = 0; i < EIO_RECHECKS && card.state === 'ok' && guess === 'error' && !this.#stopped; i += 1) {
