@@ -4,7 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBroker } from '../helpers/broker-fixture.js';
 import { run } from '../helpers/media.js';
 import { type TempDir, tempDir } from '../helpers/media-fixtures.js';
-import { type LoopCard, loopCard, type RecordingDevice, startRecordingDevice, streamsLive } from './rig.js';
+import {
+  alarmAfter,
+  type LoopCard,
+  loopCard,
+  type RecordingDevice,
+  startRecordingDevice,
+  streamsLive,
+} from './rig.js';
 
 /**
  * What a dying SD card does: the kernel finds an I/O error and turns the file system read-only under
@@ -56,14 +63,7 @@ describe('the card turned read-only by the kernel while a segment is written (ex
     // Live video goes on; meanwhile the card is checked every 300 ms and must not come back as ok.
     expect(await streamsLive(cam.rtsp('/main'))).toBe(true);
     // Alarms too: the test picture's square crosses every 30 s and raises one on its own.
-    await fixture.observer.waitFor(
-      (m) =>
-        m.topic === `cam/v1/${cam.device.serial}/evt/motion` &&
-        m.json().phase === 'start' &&
-        m.json<{ ts: number }>().ts > failedAt,
-      'an alarm while the card is read-only',
-      75_000,
-    );
+    await alarmAfter(fixture.observer, cam.device.serial, failedAt, 'an alarm while the card is read-only');
     expect(states()).toEqual(['readonly']);
 
     // The owner takes the card out and puts a good one in (here the same device, made anew). A dry run

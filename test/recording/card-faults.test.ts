@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBroker } from '../helpers/broker-fixture.js';
 import { run } from '../helpers/media.js';
 import { type TempDir, tempDir } from '../helpers/media-fixtures.js';
-import { closedSegments, type RecordingDevice, startRecordingDevice, streamsLive } from './rig.js';
+import {
+  alarmAfter,
+  closedSegments,
+  type RecordingDevice,
+  startRecordingDevice,
+  streamsLive,
+} from './rig.js';
 
 const RESERVE = 2 * 1024 * 1024;
 const isRoot = process.getuid?.() === 0;
@@ -115,14 +121,7 @@ if (isRoot)
       const pulledAt = Date.now();
       expect(await streamsLive(cam.rtsp('/main'))).toBe(true);
       // Alarms go on without a card: the test picture's square crosses every 30 s and raises one.
-      await fixture.observer.waitFor(
-        (m) =>
-          m.topic === `cam/v1/${cam.device.serial}/evt/motion` &&
-          m.json().phase === 'start' &&
-          m.json<{ ts: number }>().ts > pulledAt,
-        'an alarm without a card',
-        75_000,
-      );
+      await alarmAfter(fixture.observer, cam.device.serial, pulledAt, 'an alarm without a card');
       expect(await readdir(mountPoint)).toEqual([]);
       ok = storageEvent('ok');
       await mountCard();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { scanSegment } from '../../src/recording/mp4/scan.js';
 import { DaemonProcess, prepareDevice, type TestDevice } from '../helpers/daemon.js';
 import { run, SMALL_STREAMS } from '../helpers/media.js';
+import type { Observer } from '../helpers/observer.js';
 import { withCredentials } from '../helpers/rtsp-digest.js';
 
 export interface ClosedSegment {
@@ -205,4 +206,19 @@ export async function segmentInProgress(
       );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * The start of a motion alarm raised after `since` (ms): the test picture's square crosses every 30 s
+ * and raises one on its own, so this comes within 75 s whatever the card is doing.
+ */
+export function alarmAfter(observer: Observer, serial: string, since: number, what: string) {
+  return observer.waitFor(
+    (m) =>
+      m.topic === `cam/v1/${serial}/evt/motion` &&
+      m.json().phase === 'start' &&
+      m.json<{ ts: number }>().ts > since,
+    what,
+    75_000,
+  );
 }
