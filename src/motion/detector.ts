@@ -130,6 +130,11 @@ const SLOW_AGREE = 0.8;
 const RESIDUAL_MEAN = 1.5;
 /** A whole-picture shift that holds this long is the camera's new place: the background moves there. */
 const SETTLE_MS = 1000;
+/**
+ * After a shift was seen, the picture is taken as still shaking this long: a shake dies out in moves of a
+ * pixel or less, which the estimate cannot tell from none, and each leaves every edge looking changed.
+ */
+const SHAKY_MS = 1500;
 /** Learning weight floor while the hold-off after a reset lasts. */
 const LEARN_ALPHA = 0.2;
 /** Used when timestamps are missing, repeated, or jump (a capture restart). */
@@ -185,6 +190,9 @@ export class MotionDetector {
   readonly #lastShift: Shift = { dx: 0, dy: 0 };
   #shiftSince: number | undefined;
   #settledAt = 0;
+  /** The last frame time a whole-picture shift was seen (see SHAKY_MS). */
+  #shiftedAt: number | undefined;
+  #shaky = false;
   /** The background as it was before this frame's update: what the structure test compares with. */
   #ref = new Float32Array(0);
   #dev = new Float32Array(0);
@@ -325,6 +333,8 @@ export class MotionDetector {
    */
   #align(ts: number): Shift {
     const shift = this.#shifter.estimate(this.#cur, this.#bg, this.#grid, this.#shift);
+    if (shift.dx !== 0 || shift.dy !== 0) this.#shiftedAt = ts;
+    this.#shaky = this.#shiftedAt !== undefined && ts - this.#shiftedAt <= SHAKY_MS;
     if (shift.dx === 0 && shift.dy === 0) {
       this.#work = this.#bg;
       this.#shiftSince = undefined;
@@ -358,6 +368,7 @@ export class MotionDetector {
   }
 
   #resize(width: number, height: number): void {
+    this.#shiftedAt = undefined;
     this.#width = width;
     this.#height = height;
     this.#grid = gridFor(width, height);
@@ -523,7 +534,8 @@ export class MotionDetector {
     const fast = this.#fast;
     const fdev = this.#fastDev;
     const useFast = this.#fastMs > 0;
-    const averaged = useFast && steady && !shaken;
+    const shaky = this.#shaky;
+    const averaged = useFast && steady && !shaky;
     this.#averaged = averaged;
     const aFast = useFast ? 1 - Math.exp(-dt / this.#fastMs) : 1;
     const slack = this.#slack;
@@ -563,6 +575,7 @@ export class MotionDetector {
         const doubt = slack[i] as number;
         d = d > doubt ? d - doubt : 0;
       }
+      if (shaky && d > limit) d = nearestDiff(bg, i, gw, gh, c, d, steady, slope, offset);
       const base = absorb ? litBackground(b, c, slope, offset) : b;
       // The cell's recent mean, against its own noise: in heavy noise (night) an object too faint for
       // one frame shows after two or three, where raising the threshold would hide it.
@@ -761,4 +774,34 @@ function temporalNoise(cur: Float32Array, prev: Float32Array, histogram: Uint32A
     if (seen * 2 >= n) return level;
   }
   return 255;
+}
+
+/**
+ * The least difference between `c` and the background at the cell or any of its 8 neighbours (under the
+ * fitted light unless `steady`), at most `d`: while the picture still shakes by a pixel or so, an edge of
+ * the scene matches its own background a cell away; an object replaces the texture with its own and
+ * matches none of them.
+ */
+function nearestDiff(
+  bg: Float32Array,
+  i: number,
+  gw: number,
+  gh: number,
+  c: number,
+  d: number,
+  steady: boolean,
+  slope: number,
+  offset: number,
+): number {
+  const y = (i / gw) | 0;
+  const x = i - y * gw;
+  let best = d;
+  for (let yy = Math.max(0, y - 1); yy <= Math.min(gh - 1, y + 1); yy += 1) {
+    for (let xx = Math.max(0, x - 1); xx <= Math.min(gw - 1, x + 1); xx += 1) {
+      const b = bg[yy * gw + xx] as number;
+      const e = steady ? (c > b ? c - b : b - c) : litDiff(b, c, slope, offset);
+      if (e < best) best = e;
+    }
+  }
+  return best;
 }

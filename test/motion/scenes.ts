@@ -28,6 +28,22 @@ export const SCENES = {
       },
     },
   },
+  slam: {
+    id: 'e2e-slam',
+    title: 'a door slammed on the porch (a shake of 5 px dying out in moves of a pixel), then a walker',
+    set: 'train',
+    layout: 'porch',
+    seed: 41,
+    seconds: 20,
+    // The shake from 6 s to 8.5 s, the walker from 13 s to 17.5 s.
+    actors: [crossing('person', { t0: 13, y: 176, size: 90, speed: 80, levels: WALKER })],
+    effects: {
+      shake: (t) => {
+        const slam = t > 6 && t < 8.5 ? 5 * Math.exp(-(t - 6) * 1.6) : 0;
+        return [slam * Math.sin((t - 6) * 37), slam * 0.6 * Math.cos((t - 6) * 29)];
+      },
+    },
+  },
   shadow: {
     id: 'e2e-shadow',
     title: 'a soft cloud shadow sweeping across the garden, then a walker',
