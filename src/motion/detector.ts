@@ -96,6 +96,13 @@ const DRIFT_LEVELS = 5;
 const JUMP_LEVELS = 16;
 /** Changed cells, after light compensation, over this fraction of the frame: re-base on the frame. */
 const REBASE_FRACTION = 0.5;
+/**
+ * Cells that changed in this very frame, over this fraction of it: the view itself changed (an IR
+ * illuminator or the IR-cut filter switched unannounced, materials answering differently), re-base too.
+ * No object covers this much new ground between two frames: a car crossing the picture in 0.8 s, half
+ * its height, leaves and covers about 0.25 of it at 5 fps, and the rate rises to 15 fps once it shows.
+ */
+const SUDDEN_FRACTION = 0.3;
 /** A light switch must leave fewer than this share of the cells changed that no light change leaves... */
 const SWITCH_RATIO = 0.7;
 /** ...and fewer by at least this fraction of the sampled cells. */
@@ -212,6 +219,8 @@ export class MotionDetector {
   #mask: Uint8Array = new Uint8Array(0);
   #maskCells = 0;
   #changedInMask = 0;
+  /** Of this frame's changed cells, those that changed since the previous frame. */
+  #fresh = 0;
   readonly #floorByLevel = new Float32Array(256);
 
   /** The median frame-to-frame change of a cell over the whole picture (levels): the sensor's noise. */
@@ -307,9 +316,9 @@ export class MotionDetector {
         ? this.#compare(0, 0, false, dt)
         : this.#compare(fit.slope, fit.offset, fit.shift > DRIFT_LEVELS, dt);
     this.#settle(false);
-    if (changed > REBASE_FRACTION * this.#cur.length) {
+    if (changed > REBASE_FRACTION * this.#cur.length || this.#fresh > SUDDEN_FRACTION * this.#cur.length) {
       // Most of the view changed in a way no light change explains (camera moved, IR-cut switched
-      // unannounced): nothing to compare against any more.
+      // unannounced), or much of it at once: nothing to compare against any more.
       this.#work = this.#bg;
       this.#shiftSince = undefined;
       this.#bg.set(this.#cur);
@@ -541,6 +550,7 @@ export class MotionDetector {
     const slack = this.#slack;
     const { width: gw, height: gh } = this.#grid;
     let count = 0;
+    let fresh = 0;
     let inMask = 0;
     for (let i = 0; i < cur.length; i += 1) {
       const b = bg[i] as number;
@@ -613,7 +623,9 @@ export class MotionDetector {
         : 0;
       count += 1;
       const c0 = prev[i] as number;
-      const held = (c > c0 ? c - c0 : c0 - c) <= limit ? (still[i] as number) + dt : 0;
+      const moved = (c > c0 ? c - c0 : c0 - c) > limit;
+      if (moved) fresh += 1;
+      const held = moved ? 0 : (still[i] as number) + dt;
       if (held >= stillMs) {
         changed[i] = 0;
         still[i] = 0;
@@ -627,6 +639,7 @@ export class MotionDetector {
       }
     }
     this.#changedInMask = inMask;
+    this.#fresh = fresh;
     return count;
   }
 

@@ -1,5 +1,7 @@
 import { crossing } from '../../bench/motion-suite/actors.js';
+import { FPS, render } from '../../bench/motion-suite/render.js';
 import type { ClipSpec } from '../../bench/motion-suite/suite.js';
+import { MotionEngine } from '../../src/motion/engine.js';
 
 // Scenes that must raise nothing end with a walker coming in from the left, the control that shows the
 // scene is being watched: end to end through the simulator (sim-scenes.test.ts), and delivered with
@@ -44,6 +46,17 @@ export const SCENES = {
       },
     },
   },
+  infrared: {
+    id: 'e2e-ir-switch',
+    title: 'dusk in the garden: the IR illuminator switches on unannounced, then a walker',
+    set: 'train',
+    layout: 'garden',
+    seed: 53,
+    seconds: 20,
+    // The switch at 8 s, the walker from 14 s to 18.5 s.
+    actors: [crossing('person', { t0: 14, y: 170, size: 80, speed: 80, levels: WALKER })],
+    effects: { irAt: 8, noise: 3 },
+  },
   shadow: {
     id: 'e2e-shadow',
     title: 'a soft cloud shadow sweeping across the garden, then a walker',
@@ -78,3 +91,19 @@ export const SCENES = {
     actors: [crossing('car', { t0: 5, y: 170, size: 90, speed: 510, levels: [200, 0] })],
   },
 } satisfies Record<string, ClipSpec>;
+
+/** The alarm starts (ms from the clip's start) of a scene played through the daemon's engine, 15 fps. */
+export function engineStarts(spec: ClipSpec): number[] {
+  const starts: number[] = [];
+  const engine = new MotionEngine({
+    motion: { enabled: true, sensitivity: 50, zones: [], cooldownSeconds: 30 },
+    nightMode: 'off',
+    onEvent: (e) => {
+      if (e.type === 'start') starts.push(e.ts);
+    },
+  });
+  for (const [n, data] of render(spec).frames.entries()) {
+    engine.push({ width: 320, height: 180, data, ts: (n * 1000) / FPS });
+  }
+  return starts;
+}
