@@ -1,4 +1,5 @@
 import { type Blob, BlobFinder } from './blobs.js';
+import { edgeShare } from './edges.js';
 import { type Blobs, binFrame, type Grid, gridFor, majority } from './grid.js';
 import { LightEstimator, type LightFit, lightGroup, litBackground, litDiff } from './photometry.js';
 import { type SensitivityParams, sensitivityParams } from './sensitivity.js';
@@ -154,6 +155,18 @@ const NOMINAL_FRAME_MS = 200;
  * (cloud shadows included), 3-4 at night and in IR, 11-13 in the heaviest noise.
  */
 const NOISY_FLICKER = 3;
+/**
+ * In a picture that noisy, a blob whose outline changed less than this share of its inside (see
+ * edges.ts)...
+ */
+const SOFT_EDGE = 0.6;
+/**
+ * ...and fewer than this share of whose cells changed in structure is a beam of light (headlights
+ * sweeping a wall): the noise makes the structure test fail on a share of any beam's cells, and
+ * pass a faint object. Measured on the bench's night clips: objects 0.73-1.1 where their share is under
+ * this, headlights 0.32-0.66 with shares of 0-0.54.
+ */
+const BEAM_SOLID_SHARE = 0.6;
 /** Time constant of a cell's short running mean: a few frames at 5 fps. */
 const FAST_MS = 400;
 /** Its weight while learning (frames at the nominal rate, default time constant). */
@@ -667,14 +680,21 @@ export class MotionDetector {
     const found = blobs.count > 0 ? this.#finder.find(this.#kept, grid, this.#needs, this.#lit) : [];
     // A blob light explains nearly throughout is a shadow or a beam, not a thing: a flat object on a
     // flat wall still shows by its outline, a shadow's soft edges do not.
+    const noisy = this.#flicker >= NOISY_FLICKER;
     for (let k = found.length - 1; k >= 0; k -= 1) {
       const b = found[k] as Blob;
+      if (noisy && b.solid < BEAM_SOLID_SHARE * b.area) {
+        if (edgeShare(b, this.#kept, this.#cur, this.#ref, grid) < SOFT_EDGE) {
+          found.splice(k, 1);
+          continue;
+        }
+      }
       const outline = 2 * (b.x1 - b.x0 + b.y1 - b.y0 + 2);
       if (b.solid >= Math.max(SOLID_CELLS, SOLID_SHARE * b.area, OUTLINE_SHARE * outline)) continue;
       // In a picture this noisy the structure test cannot tell a flat object from light: the blob is
       // kept as faint, and counts only after a longer journey (tracker.ts). Not while the light changes
       // or the picture is shaken: then the frame itself is in doubt.
-      if (this.#averaged && this.#flicker >= NOISY_FLICKER) b.faint = true;
+      if (this.#averaged && noisy) b.faint = true;
       else found.splice(k, 1);
     }
     const motion = this.#tracker.update(found, ts, grid.width, grid.height);

@@ -57,6 +57,17 @@ export const SCENES = {
     actors: [crossing('person', { t0: 14, y: 170, size: 80, speed: 80, levels: WALKER })],
     effects: { irAt: 8, noise: 3 },
   },
+  headlights: {
+    id: 'e2e-headlights',
+    title: 'night on the porch: headlights of a car out of view sweep the wall, then a walker',
+    set: 'train',
+    layout: 'porch',
+    seed: 105,
+    seconds: 20,
+    // The beam from 6 s to 9 s, the walker from 13 s to 17.5 s.
+    actors: [crossing('person', { t0: 13, y: 176, size: 90, speed: 80, levels: [70, 50] })],
+    effects: { night: 0.2, noise: 3, headlights: { t0: 6, seconds: 3, strength: 110, y: 80 } },
+  },
   shadow: {
     id: 'e2e-shadow',
     title: 'a soft cloud shadow sweeping across the garden, then a walker',
