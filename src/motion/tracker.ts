@@ -38,6 +38,12 @@ export interface Track {
   counted: boolean;
   /** Where and when its steady journey began (birth, or its last jump), and its path length then. */
   journey: { cx: number; cy: number; ts: number; path: number };
+  /**
+   * Cells its box moved as a whole, summed frame by frame (see `boxStep`): a blob that spreads, or
+   * flickers in one place while its centroid wanders (swaying branch shadows, a tree), moves nowhere.
+   */
+  boxX: number;
+  boxY: number;
 }
 
 /** Travel, in cells, no track needs to exceed to count (3 pixels at 320x180). */
@@ -104,9 +110,12 @@ export class Tracker {
           blob.y1 - blob.y0 + 1,
         );
         // Before a track has a speed its next place is anywhere nearby; after, the prediction narrows it.
-        const gate = Math.max(GATE_MIN, (track.hits > 1 ? GATE_EXTENT / 2 : GATE_EXTENT) * extent);
+        // The cost is the distance against the narrow gate for all: a wide gate must not make a track
+        // born last frame (a speck of noise beside a walker) the better match for the walker's blob.
+        const narrow = Math.max(GATE_MIN, (GATE_EXTENT / 2) * extent);
+        const gate = track.hits > 1 ? narrow : Math.max(GATE_MIN, GATE_EXTENT * extent);
         const d = Math.hypot(blob.cx - px, blob.cy - py);
-        if (d <= gate) pairs.push({ cost: d / gate, t, b });
+        if (d <= gate) pairs.push({ cost: d / narrow, t, b });
       }
     }
     pairs.sort((a, b) => a.cost - b.cost);
@@ -135,8 +144,15 @@ export class Tracker {
     const step = Math.hypot(sx, sy);
     track.path += step;
     // A step longer than the blob itself along it is a jump to another blob (the other edge of a
-    // swaying shadow), not travel: the journey a faint track is judged on starts again there.
-    if (step > lengthAlong(blob, sx, sy)) track.journey = { cx: blob.cx, cy: blob.cy, ts, path: track.path };
+    // swaying shadow, another piece of it), not travel: its box did not move, and the journey a faint
+    // track is judged on starts again there.
+    const jump = step > lengthAlong(blob, sx, sy);
+    if (jump) track.journey = { cx: blob.cx, cy: blob.cy, ts, path: track.path };
+    // Unless the blob is the same shape at its new place: a car crossing fast, seen at 5 fps.
+    if (!jump || sameShape(track, blob)) {
+      track.boxX += boxStep(track.x0, track.x1, blob.x0, blob.x1);
+      track.boxY += boxStep(track.y0, track.y1, blob.y0, blob.y1);
+    }
     track.cx = blob.cx;
     track.cy = blob.cy;
     track.x0 = blob.x0;
@@ -149,7 +165,9 @@ export class Tracker {
     if (!track.moving) {
       const travel = Math.hypot(blob.cx - track.born.cx, blob.cy - track.born.cy);
       const enough = Math.max(MIN_TRAVEL, TRAVEL_SHARE * Math.sqrt(blob.area));
-      track.moving = travel >= enough && travel >= STRAIGHTNESS * track.path;
+      // Born at the picture's border, an object comes in: its box grows before it moves.
+      const wentSomewhere = this.#atBorder(track.born) || Math.hypot(track.boxX, track.boxY) >= enough;
+      track.moving = travel >= enough && travel >= STRAIGHTNESS * track.path && wentSomewhere;
     }
     const far = !blob.faint || this.#faintWentFar(track, blob, ts);
     track.counted = track.moving && far && blob.area >= blob.need;
@@ -168,6 +186,12 @@ export class Tracker {
     const travel = Math.hypot(dx, dy);
     if (travel === 0 || travel < FAINT_STRAIGHTNESS * (track.path - journey.path)) return false;
     return travel >= Math.max(lengthAlong(blob, dx, dy), Math.sqrt(blob.area));
+  }
+
+  #atBorder(box: { x0: number; y0: number; x1: number; y1: number }): boolean {
+    return (
+      box.x0 <= EDGE || box.y0 <= EDGE || box.x1 >= this.#gridW - 1 - EDGE || box.y1 >= this.#gridH - 1 - EDGE
+    );
   }
 
   #birth(blob: Blob, ts: number): Track {
@@ -191,6 +215,8 @@ export class Tracker {
       moving: false,
       counted: false,
       journey: { cx, cy, ts, path: 0 },
+      boxX: 0,
+      boxY: 0,
     };
   }
 
@@ -225,4 +251,27 @@ function lengthAlong(blob: Blob, dx: number, dy: number): number {
   const d = Math.hypot(dx, dy);
   if (d === 0) return 0;
   return (Math.abs(dx) * (blob.x1 - blob.x0 + 1) + Math.abs(dy) * (blob.y1 - blob.y0 + 1)) / d;
+}
+
+/** Cells a blob's box may differ in width or height, and share its area may differ, and be the same. */
+const SHAPE_CELLS = 1;
+const SHAPE_AREA = 0.25;
+
+/** Whether a blob has the track's last box size and area: the same thing moved, not another piece. */
+function sameShape(track: Track, blob: Blob): boolean {
+  const w = Math.abs(blob.x1 - blob.x0 - (track.x1 - track.x0));
+  const h = Math.abs(blob.y1 - blob.y0 - (track.y1 - track.y0));
+  return w <= SHAPE_CELLS && h <= SHAPE_CELLS && Math.abs(blob.area - track.area) <= SHAPE_AREA * track.area;
+}
+
+/**
+ * How far a box moved as a whole along one axis from sides a0..a1 to b0..b1: the lesser move of its two
+ * sides when both went the same way, signed; 0 when it grew or shrank.
+ */
+function boxStep(a0: number, a1: number, b0: number, b1: number): number {
+  const lo = b0 - a0;
+  const hi = b1 - a1;
+  if (lo > 0 && hi > 0) return Math.min(lo, hi);
+  if (lo < 0 && hi < 0) return Math.max(lo, hi);
+  return 0;
 }
