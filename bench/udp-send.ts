@@ -1,0 +1,54 @@
+// The cost of one RTP datagram through Node's dgram, apart from the RTSP server: what a UDP viewer
+// costs per packet at the least (docs/rtsp.md, "Fan-out"). Sends a 12-byte header and a 1388-byte
+// payload as two pieces, as `udpSink` does, to a receiver in another process on loopback, in bursts of
+// 100 with a turn of the event loop between, from the server's own shared socket (`bindUdpPair`) and
+// from a connected one; prints user and system CPU per datagram.
+// Run: node --import tsx bench/udp-send.ts (figures printed, nothing asserted).
+import { fork } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { setImmediate as turn } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { bindUdpPair } from '../src/rtsp/udp.js';
+
+const SENDS = 200_000;
+const BURST = 100;
+
+async function measure(name: string, send: () => void): Promise<void> {
+  const before = process.cpuUsage();
+  for (let sent = 0; sent < SENDS; sent += BURST) {
+    for (let i = 0; i < BURST; i += 1) send();
+    await turn();
+  }
+  const used = process.cpuUsage(before);
+  const us = (v: number) => (v / SENDS).toFixed(2);
+  console.log(
+    `${name}: ${us(used.user + used.system)} µs per datagram (user ${us(used.user)}, system ${us(used.system)})`,
+  );
+}
+
+if (process.argv[2] === 'receiver') {
+  const socket = createSocket('udp4');
+  socket.on('message', () => undefined);
+  socket.bind(0, '127.0.0.1', () => process.send?.(socket.address().port));
+} else {
+  const receiver = fork(fileURLToPath(import.meta.url), ['receiver'], { execArgv: ['--import', 'tsx'] });
+  const [port] = (await once(receiver, 'message')) as [number];
+  const header = Buffer.alloc(12);
+  const payload = Buffer.alloc(1388);
+  const pair = await bindUdpPair('127.0.0.1', 0);
+  const connected = createSocket('udp4');
+  connected.bind(0, '127.0.0.1');
+  await once(connected, 'listening');
+  connected.connect(port, '127.0.0.1');
+  await once(connected, 'connect');
+  for (let round = 0; round < 2; round += 1) {
+    await measure('the shared pair (address per send)', () =>
+      pair.rtp.send([header, payload], port, '127.0.0.1'),
+    );
+    await measure('a connected socket', () => connected.send([header, payload]));
+  }
+  await pair.close();
+  connected.close();
+  receiver.kill();
+}
