@@ -1,5 +1,5 @@
 import { type Blob, BlobFinder } from './blobs.js';
-import { edgeShare } from './edges.js';
+import { type Outline, outlineOf } from './edges.js';
 import { type Blobs, binFrame, type Grid, gridFor, majority } from './grid.js';
 import { LightEstimator, type LightFit, lightGroup, litBackground, litDiff } from './photometry.js';
 import { type SensitivityParams, sensitivityParams } from './sensitivity.js';
@@ -156,17 +156,20 @@ const NOMINAL_FRAME_MS = 200;
  */
 const NOISY_FLICKER = 3;
 /**
- * In a picture that noisy, a blob whose outline changed less than this share of its inside (see
- * edges.ts)...
+ * A blob whose outline changed less than this share of its inside (see edges.ts)...
  */
 const SOFT_EDGE = 0.6;
 /**
- * ...and fewer than this share of whose cells changed in structure is a beam of light (headlights
- * sweeping a wall): the noise makes the structure test fail on a share of any beam's cells, and
- * pass a faint object. Measured on the bench's night clips: objects 0.73-1.1 where their share is under
- * this, headlights 0.32-0.66 with shares of 0-0.54.
+ * ...and fewer than this share of whose cells changed in structure is a beam of light, in a picture that
+ * noisy (headlights sweeping a wall: the noise makes the structure test fail on a share of any beam's
+ * cells, and pass a faint object) or when it brightened nearly all its cells (ADDED_LIGHT: a lens flare's
+ * ghost, whose added light a gain cannot show on a dark surface). Measured on the bench's training clips:
+ * objects 0.73-1.1 at night where their share is under this, headlights 0.32-0.66 with shares of
+ * 0-0.54; by day no blob of a clip with motion both brightened its cells and had a share under this,
+ * the flare's ghost 0.47-0.54 with 0.06-0.24.
  */
 const BEAM_SOLID_SHARE = 0.6;
+const ADDED_LIGHT = 0.9;
 /** Time constant of a cell's short running mean: a few frames at 5 fps. */
 const FAST_MS = 400;
 /** Its weight while learning (frames at the nominal rate, default time constant). */
@@ -235,6 +238,7 @@ export class MotionDetector {
   /** Of this frame's changed cells, those that changed since the previous frame. */
   #fresh = 0;
   readonly #floorByLevel = new Float32Array(256);
+  readonly #outline: Outline = { edge: 0, brighter: 0 };
 
   /** The median frame-to-frame change of a cell over the whole picture (levels): the sensor's noise. */
   #flicker = 0;
@@ -683,8 +687,10 @@ export class MotionDetector {
     const noisy = this.#flicker >= NOISY_FLICKER;
     for (let k = found.length - 1; k >= 0; k -= 1) {
       const b = found[k] as Blob;
-      if (noisy && b.solid < BEAM_SOLID_SHARE * b.area) {
-        if (edgeShare(b, this.#kept, this.#cur, this.#ref, grid) < SOFT_EDGE) {
+      if (b.solid < BEAM_SOLID_SHARE * b.area) {
+        const { edge, brighter } = outlineOf(b, this.#kept, this.#cur, this.#ref, grid, this.#outline);
+        // A blob too thin to have an inside (edge NaN) cannot be told by its outline: it is kept.
+        if (!Number.isNaN(edge) && edge < SOFT_EDGE && (noisy || brighter >= ADDED_LIGHT)) {
           found.splice(k, 1);
           continue;
         }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Blob } from '../../src/motion/blobs.js';
-import { edgeShare } from '../../src/motion/edges.js';
+import { outlineOf } from '../../src/motion/edges.js';
 
 // A blob's outline against its inside: an object has an edge, a beam of light fades out.
 const G = { bin: 2, width: 24, height: 16 };
@@ -31,28 +31,35 @@ function blobOf(change: (r: number) => number, offsetX = 0) {
   return { blob, kept, cur, ref };
 }
 
-describe('edgeShare', () => {
+describe('outlineOf', () => {
   it('is about 1 for a flat object, brighter or darker', () => {
     for (const level of [25, -25]) {
       const { blob, kept, cur, ref } = blobOf(() => level);
-      expect(edgeShare(blob, kept, cur, ref, G)).toBeCloseTo(1, 5);
+      expect(outlineOf(blob, kept, cur, ref, G).edge).toBeCloseTo(1, 5);
     }
   });
 
   it('is low for a beam fading from its middle to the threshold at its rim', () => {
     const { blob, kept, cur, ref } = blobOf((r) => 60 * (1 - r / (R + 1)) ** 2 + 8);
-    expect(edgeShare(blob, kept, cur, ref, G)).toBeLessThan(0.5);
+    expect(outlineOf(blob, kept, cur, ref, G).edge).toBeLessThan(0.5);
   });
 
   it("does not take the picture's border for an outline", () => {
     // The object half out of the picture on the left: its cells at x = 0 are inside cells.
     const whole = blobOf(() => 25);
     const cut = blobOf((r) => (r < 3 ? 40 : 25), -CX);
-    expect(edgeShare(whole.blob, whole.kept, whole.cur, whole.ref, G)).toBeCloseTo(1, 5);
-    const share = edgeShare(cut.blob, cut.kept, cut.cur, cut.ref, G);
+    expect(outlineOf(whole.blob, whole.kept, whole.cur, whole.ref, G).edge).toBeCloseTo(1, 5);
+    const share = outlineOf(cut.blob, cut.kept, cut.cur, cut.ref, G).edge;
     // Inner cells include the strong middle at the border: outline 25 against a mean above 25.
     expect(share).toBeLessThan(1);
     expect(share).toBeGreaterThan(0.6);
+  });
+
+  it('counts the cells brighter than the background: all of them for added light, none for a shadow', () => {
+    const lit = blobOf((r) => 60 * (1 - r / (R + 1)) ** 2 + 8);
+    const shaded = blobOf(() => -20);
+    expect(outlineOf(lit.blob, lit.kept, lit.cur, lit.ref, G).brighter).toBe(1);
+    expect(outlineOf(shaded.blob, shaded.kept, shaded.cur, shaded.ref, G).brighter).toBe(0);
   });
 
   it('is NaN for a blob without inner cells (a line)', () => {
@@ -60,6 +67,6 @@ describe('edgeShare', () => {
     const kept = new Uint8Array(n);
     for (let x = 2; x < 10; x += 1) kept[5 * G.width + x] = 1;
     const blob: Blob = { area: 8, x0: 2, y0: 5, x1: 9, y1: 5, cx: 5.5, cy: 5, solid: 0, need: 4 };
-    expect(edgeShare(blob, kept, new Float32Array(n).fill(50), new Float32Array(n), G)).toBeNaN();
+    expect(outlineOf(blob, kept, new Float32Array(n).fill(50), new Float32Array(n), G).edge).toBeNaN();
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type AlarmEvent, MotionAlarm } from '../../src/motion/alarm.js';
 import { MotionDetector } from '../../src/motion/detector.js';
+import { engineStarts, SCENES } from './scenes.js';
 import { H, NOISE_PATTERNS, type Paint, render, scene, W } from './synthetic.js';
 
 // Light that alters brightness but not structure is not motion: local gain fields on a textured scene
@@ -134,5 +135,16 @@ describe('gain-invariant change: light is not motion', () => {
       }
       expect(changed, c.name).toBeGreaterThan(0.01);
     }
+  });
+});
+
+describe('a lens flare by day', () => {
+  // Its ghost is added light with a soft rim drifting over the road: a gain cannot show added light on a
+  // dark surface, so a fifth of its cells failed the structure test and it was alarmed. It brightens all
+  // its cells and fades out at its rim (edges.ts).
+  it('raises nothing; the walker after it is seen', () => {
+    const starts = engineStarts(SCENES.flare);
+    expect(starts).toHaveLength(1);
+    expect(starts[0]).toBeGreaterThanOrEqual(13_000);
   });
 });

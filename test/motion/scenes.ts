@@ -81,6 +81,19 @@ export const SCENES = {
     actors: [crossing('person', { t0: 13, y: 170, size: 80, speed: 100, levels: WALKER })],
     effects: { branches: { region: [60, 15, 230, 95], depth: 0.35, sway: 4 } },
   },
+  flare: {
+    id: 'e2e-flare',
+    title: 'low sun on the street: a flare moving and pulsing, dirt on the lens lit by it, then a walker',
+    set: 'train',
+    layout: 'street',
+    // The bench's `n16-lens-flare` with a walker after: the ghost drifting over the road at 9 s was
+    // alarmed. Of twelve other seeds none raised an alarm before the rule or after it.
+    seed: 56,
+    seconds: 20,
+    // The flare all through; the walker from 13 s to 16.5 s.
+    actors: [crossing('person', { t0: 13, y: 132, size: 60, speed: 100, levels: WALKER })],
+    effects: { flare: { strength: 70 } },
+  },
   shadow: {
     id: 'e2e-shadow',
     title: 'a soft cloud shadow sweeping across the garden, then a walker',
