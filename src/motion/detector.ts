@@ -292,6 +292,7 @@ export class MotionDetector {
    */
   reset(holdOffMs = 0): void {
     this.#learnt = 0;
+    this.#shiftedAt = undefined;
     this.#holdMs = holdOffMs;
     this.#holdUntil = undefined;
   }
@@ -360,7 +361,9 @@ export class MotionDetector {
   #align(ts: number): Shift {
     const shift = this.#shifter.estimate(this.#cur, this.#bg, this.#grid, this.#shift);
     if (shift.dx !== 0 || shift.dy !== 0) this.#shiftedAt = ts;
-    this.#shaky = this.#shiftedAt !== undefined && ts - this.#shiftedAt <= SHAKY_MS;
+    // A clock that stepped back (a capture restart) ends the window rather than stretching it.
+    const since = this.#shiftedAt === undefined ? -1 : ts - this.#shiftedAt;
+    this.#shaky = since >= 0 && since <= SHAKY_MS;
     if (shift.dx === 0 && shift.dy === 0) {
       this.#work = this.#bg;
       this.#shiftSince = undefined;
@@ -602,7 +605,7 @@ export class MotionDetector {
         const doubt = slack[i] as number;
         d = d > doubt ? d - doubt : 0;
       }
-      if (shaky && d > limit) d = nearestDiff(bg, i, gw, gh, c, d, steady, slope, offset);
+      if (shaky && d > limit) d = nearestDiff(ref, i, gw, gh, c, d, steady, slope, offset);
       const base = absorb ? litBackground(b, c, slope, offset) : b;
       // The cell's recent mean, against its own noise: in heavy noise (night) an object too faint for
       // one frame shows after two or three, where raising the threshold would hide it.
