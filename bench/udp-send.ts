@@ -37,7 +37,13 @@ if (process.argv[2] === 'receiver') {
   const header = Buffer.alloc(12);
   const payload = Buffer.alloc(1388);
   const pair = await bindUdpPair('127.0.0.1', 0);
+  const fail = (err: Error) => {
+    console.error(`send failed: ${err.message}`);
+    process.exit(1);
+  };
+  pair.rtp.on('error', fail);
   const connected = createSocket('udp4');
+  connected.on('error', fail);
   connected.bind(0, '127.0.0.1');
   await once(connected, 'listening');
   connected.connect(port, '127.0.0.1');

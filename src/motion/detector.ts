@@ -244,7 +244,10 @@ export class MotionDetector {
   #flicker = 0;
   readonly #histogram = new Uint32Array(256);
   #learnt = 0;
-  /** This frame's running means stand for the scene (no light change, no shift): see `#compare`. */
+  /**
+   * This frame's running means stand for the scene (no light change, no shift in the last SHAKY_MS):
+   * see `#compare`.
+   */
   #averaged = false;
   #lastTs: number | undefined;
   #holdMs = 0;
@@ -702,7 +705,7 @@ export class MotionDetector {
       if (b.solid >= Math.max(SOLID_CELLS, SOLID_SHARE * b.area, OUTLINE_SHARE * outline)) continue;
       // In a picture this noisy the structure test cannot tell a flat object from light: the blob is
       // kept as faint, and counts only after a longer journey (tracker.ts). Not while the light changes
-      // or the picture is shaken: then the frame itself is in doubt.
+      // or the picture has shaken in the last SHAKY_MS: then the frame itself is in doubt.
       if (this.#averaged && noisy) b.faint = true;
       else found.splice(k, 1);
     }
