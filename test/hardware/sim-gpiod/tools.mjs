@@ -94,8 +94,11 @@ export function run(tool, root, argv) {
   if (flags.get('-F') !== '%o %e') fail(tool, 'this stand-in prints only -F "%o %e"');
   const offset = lines[0];
   const file = lineFile(root, tool, chip, offset);
-  request(tool, file);
+  // The level is taken before the line shows as requested: the kernel reports every edge from the request
+  // on, and a test that sets the line once it sees the holder must get that edge (it was lost when the
+  // change fell between the holder file and this read, a CI failure on a loaded machine).
   let last = level(file);
+  request(tool, file);
   setInterval(() => {
     let now;
     try {
