@@ -130,9 +130,14 @@ export class AppPeer {
       const timer = setTimeout(() => {
         // What the two sides knew when it gave up: the peer's states and the device's goodbye, if any.
         const closed = this.#observer.seen.find((m) => m.topic === this.topic('close'));
-        const states = `connection ${this.pc.connectionState}, ice ${this.pc.iceConnectionState}`;
+        const dtls = this.pc.dtlsTransports.map((t) => t.state).join('/') || 'none';
+        const states = `connection ${this.pc.connectionState}, ice ${this.pc.iceConnectionState}, dtls ${dtls}`;
         const goodbye = closed ? `, device closed: ${closed.payload.toString().slice(0, 200)}` : '';
-        reject(new Error(`only ${this.videoPackets.length} video packets (${states}${goodbye})`));
+        reject(
+          new Error(
+            `only ${this.videoPackets.length} video packets after ${timeoutMs} ms in session ${this.sessionId} (${states}${goodbye})`,
+          ),
+        );
       }, timeoutMs);
       const check = () => {
         if (this.videoPackets.length >= count) {
