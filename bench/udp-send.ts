@@ -2,7 +2,8 @@
 // costs per packet at the least (docs/rtsp.md, "Fan-out"). Sends a 12-byte header and a 1388-byte
 // payload as two pieces, as `udpSink` does, to a receiver in another process on loopback, in bursts of
 // 100 with a turn of the event loop between, from the server's own shared socket (`bindUdpPair`) and
-// from a connected one; prints user and system CPU per datagram.
+// from a connected one, and through the batch addon (udp-batch.c: one sendmmsg per burst, as a
+// session sends a frame); prints user and system CPU per datagram.
 // Run: node --import tsx bench/udp-send.ts (figures printed, nothing asserted).
 import { fork } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -14,10 +15,10 @@ import { bindUdpPair } from '../src/rtsp/udp.js';
 const SENDS = 200_000;
 const BURST = 100;
 
-async function measure(name: string, send: () => void): Promise<void> {
+async function measure(name: string, sendBurst: () => void): Promise<void> {
   const before = process.cpuUsage();
   for (let sent = 0; sent < SENDS; sent += BURST) {
-    for (let i = 0; i < BURST; i += 1) send();
+    sendBurst();
     await turn();
   }
   const used = process.cpuUsage(before);
@@ -48,11 +49,27 @@ if (process.argv[2] === 'receiver') {
   await once(connected, 'listening');
   connected.connect(port, '127.0.0.1');
   await once(connected, 'connect');
+  const burst = (send: () => void) => () => {
+    for (let i = 0; i < BURST; i += 1) send();
+  };
+  const headers = Buffer.alloc(12 * BURST);
+  const payloads = Array.from({ length: BURST }, () => payload);
+  const { batch } = pair;
   for (let round = 0; round < 2; round += 1) {
-    await measure('the shared pair (address per send)', () =>
-      pair.rtp.send([header, payload], port, '127.0.0.1'),
+    await measure(
+      'the shared pair (address per send)',
+      burst(() => pair.rtp.send([header, payload], port, '127.0.0.1')),
     );
-    await measure('a connected socket', () => connected.send([header, payload]));
+    await measure(
+      'a connected socket',
+      burst(() => connected.send([header, payload])),
+    );
+    if ('addon' in batch)
+      await measure('the shared pair, batch addon (a sendmmsg per burst)', () => {
+        const taken = batch.addon.sendBatch(batch.fd, 0x7f000001, port, headers, 12, payloads);
+        if (taken !== BURST) fail(new Error(`the kernel took ${taken} of ${BURST}`));
+      });
+    else console.log(`batch addon: ${batch.unavailable}`);
   }
   await pair.close();
   connected.close();

@@ -6,6 +6,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { buildUdpBatch } from './native.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -36,3 +37,10 @@ await build({
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
 });
+
+// The batch UDP sender for this machine's architecture; the daemon works without it (dgram).
+const native = join(root, 'dist', 'native', 'udp-batch.node');
+rmSync(native, { force: true });
+const notBuilt = buildUdpBatch('cc', native);
+if (notBuilt)
+  process.stderr.write(`build: udp-batch addon not built (${notBuilt}); RTSP over UDP uses dgram\n`);

@@ -34,6 +34,9 @@ const NEEDS = {
     ip: 'iproute2',
     cvlc: 'vlc-bin',
     'pkg:vlc-plugin-base': 'vlc-plugin-base',
+    // The batch UDP send addon (scripts/native.mjs), which the tests check is built and used.
+    cc: 'gcc',
+    'pkg:libc6-dev': 'libc6-dev',
   },
 };
 

@@ -99,17 +99,21 @@ export function stampInterleaved(
   return seq;
 }
 
-/** The RTP header of packet `index` for UDP: the shared version/marker/type bytes and the session's fields. */
+/**
+ * The RTP header of packet `index` for UDP, written at `out[at]`: the shared version/marker/type bytes
+ * and the session's fields.
+ */
 export function stampUdpHeader(
   frame: PacketizedFrame,
   index: number,
-  header: Buffer,
+  out: Buffer,
   seq: number,
   timestamp: number,
   ssrc: number,
+  at = 0,
 ): void {
-  const at = (frame.offsets[index] ?? 0) + HEADER_AT;
-  header[0] = frame.image[at] ?? 0x80;
-  header[1] = frame.image[at + 1] ?? 0;
-  stampHeader(header, 0, seq, timestamp, ssrc);
+  const from = (frame.offsets[index] ?? 0) + HEADER_AT;
+  out[at] = frame.image[from] ?? 0x80;
+  out[at + 1] = frame.image[from + 1] ?? 0;
+  stampHeader(out, at, seq, timestamp, ssrc);
 }

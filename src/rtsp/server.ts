@@ -164,6 +164,9 @@ export class RtspServer {
       this.#udp.rtp.on('message', (msg, from) => this.#onUdpRtp(msg, from.address, from.port));
       this.#udp.rtp.on('error', (err) => this.#log.warn({ err }, 'udp rtp socket error'));
       this.#udp.rtcp.on('error', (err) => this.#log.warn({ err }, 'udp rtcp socket error'));
+      const { batch } = this.#udp;
+      if ('addon' in batch) this.#log.info({ send: 'sendmmsg' }, 'rtsp udp send');
+      else this.#log.info({ send: 'dgram', why: batch.unavailable }, 'rtsp udp send');
     }
     const server = createServer((socket) => this.#accept(socket));
     this.#server = server;

@@ -1,11 +1,14 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns';
 import { isIPv4 } from 'node:net';
+import { type UdpBatch, udpBatchFor } from './udp-batch.js';
 
 export interface UdpPair {
   rtp: Socket;
   rtcp: Socket;
   rtpPort: number;
+  /** RTP goes out a frame per sendmmsg when the addon is there (docs/rtsp.md, "UDP"). */
+  batch: UdpBatch;
   close(): Promise<void>;
 }
 
@@ -41,7 +44,12 @@ const literalLookup = ((
  * The server's RTP/RTCP socket pair, shared by all UDP sessions (RTP on an even port, RTCP on the next,
  * as RFC 3550 asks). Port 0 picks a free even pair.
  */
-export async function bindUdpPair(host: string, port: number, attempts = 20): Promise<UdpPair> {
+export async function bindUdpPair(
+  host: string,
+  port: number,
+  attempts = 20,
+  addonPath?: string,
+): Promise<UdpPair> {
   for (let attempt = 0; attempt < attempts; attempt += 1) {
     const rtp = createSocket({ type: 'udp4', lookup: literalLookup });
     const rtcp = createSocket({ type: 'udp4', lookup: literalLookup });
@@ -53,6 +61,7 @@ export async function bindUdpPair(host: string, port: number, attempts = 20): Pr
         rtp,
         rtcp,
         rtpPort,
+        batch: udpBatchFor(rtp, addonPath),
         close: async () => void (await Promise.all([closeSocket(rtp), closeSocket(rtcp)])),
       };
     } catch (err) {

@@ -52,6 +52,9 @@ describe('RTSP over UDP to a client behind a saturated link (network namespace, 
     const [command, args] = link.inside('ffmpeg', [
       ...['-v', 'error', '-rtsp_transport', 'udp', '-i', url, '-an', '-t', '20', '-f', 'null', '-'],
     ]);
+    // The datagrams go out a frame per sendmmsg; what the full kernel buffer refuses is queued by dgram.
+    const send = JSON.parse(await cam.daemon.waitForLog('rtsp udp send')) as { send: string };
+    expect(send.send).toBe('sendmmsg');
     const client = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const clientExit = new Promise<number | null>((resolve) => client.once('close', resolve));
     try {

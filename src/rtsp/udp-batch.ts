@@ -1,0 +1,75 @@
+import type { Socket } from 'node:dgram';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The native batch send (udp-batch.c): datagram i is `headers[i*headerSize..]` then `payloads[i]`, all
+ * to one IPv4 address and port, in sendmmsg calls that never block. Returns how many the kernel took,
+ * or -errno when it took none.
+ */
+export interface UdpBatchAddon {
+  sendBatch(
+    fd: number,
+    ipv4: number,
+    port: number,
+    headers: Buffer,
+    headerSize: number,
+    payloads: readonly Buffer[],
+  ): number;
+}
+
+/** What the RTP socket sends with: the addon and the socket's descriptor, or why dgram is used. */
+export type UdpBatch = { addon: UdpBatchAddon; fd: number } | { unavailable: string };
+
+/**
+ * Both the source file (src/rtsp/) and the bundle's chunks (dist/bundle/) sit two levels below the
+ * package root, where scripts/build.mjs puts the addon.
+ */
+export const UDP_BATCH_ADDON = fileURLToPath(new URL('../../dist/native/udp-batch.node', import.meta.url));
+
+/** Each addon file is loaded once per process: what it gave, or why it gave nothing. */
+const loaded = new Map<string, UdpBatchAddon | string>();
+
+function load(path: string): UdpBatchAddon | string {
+  try {
+    const addon = createRequire(import.meta.url)(path) as Partial<UdpBatchAddon>;
+    return typeof addon.sendBatch === 'function' ? (addon as UdpBatchAddon) : 'no sendBatch in the addon';
+  } catch (err) {
+    return `addon not loaded: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
+/**
+ * The descriptor behind a bound dgram socket. Node does not publish it (`_handle` is deprecated and
+ * warns); its state object, under the `state symbol` key since Node 10, holds the libuv handle.
+ */
+export function socketFd(socket: Socket): number | undefined {
+  const key = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  const state = key ? (socket as unknown as Record<symbol, unknown>)[key] : undefined;
+  const fd = (state as { handle?: { fd?: unknown } } | undefined)?.handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
+
+/** The batch send for a bound `socket`, when the addon loads and the descriptor is found. */
+export function udpBatchFor(socket: Socket, addonPath = UDP_BATCH_ADDON): UdpBatch {
+  let addon = loaded.get(addonPath);
+  if (addon === undefined) {
+    addon = load(addonPath);
+    loaded.set(addonPath, addon);
+  }
+  if (typeof addon === 'string') return { unavailable: addon };
+  const fd = socketFd(socket);
+  return fd === undefined ? { unavailable: 'the socket descriptor is not reachable' } : { addon, fd };
+}
+
+/** A dotted IPv4 literal as the 32-bit number the addon takes; undefined for anything else. */
+export function ipv4Number(address: string): number | undefined {
+  const parts = address.split('.');
+  if (parts.length !== 4) return undefined;
+  let value = 0;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
+    value = value * 256 + Number(part);
+  }
+  return value;
+}
