@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Makes one deployable archive per architecture in dist/packages/ (docs/deployment.md):
 //   ipcam-agent-<version>-linux-<arch>.tar.gz (+ .sha256), unpacked to /usr/lib/ipcam-agent.
-// The bundle is plain JavaScript with every dependency inside and no native addon (checked below), so
-// only the Node binary differs between architectures.
+// The bundle is plain JavaScript with every dependency inside and no dependency's native addon (checked
+// below), so what differs between architectures is the Node binary and our one optional addon, the
+// batch UDP send (src/rtsp/udp-batch.c), cross-compiled when the architecture's gcc is installed.
 // Usage: node scripts/package.mjs [--arch arm64,armv7l,x64] [--node <arch>=<node binary|npm .tgz|none>]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -19,6 +20,7 @@ import {
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildUdpBatch, compilerFor } from './native.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -226,6 +228,10 @@ function stageArch(arch, stage) {
   );
   writeFileSync(join(stage, 'VERSION'), `${version}\n`);
   const node = addNode(arch, stage);
+  // Without it the daemon sends RTP over UDP through dgram: slower per viewer, the same datagrams.
+  const notBuilt = buildUdpBatch(compilerFor(arch), join(stage, 'dist', 'native', 'udp-batch.node'));
+  if (notBuilt) say(`${arch}: udp-batch addon not built (${notBuilt}); apt-get install the arch's gcc and libc6-dev-*-cross`);
+  const native = { 'udp-batch': notBuilt ? `not built: ${notBuilt}` : 'built' };
   // The unit runs the archive's own Node when it carries one, the board's otherwise.
   const unit = readFileSync(join(root, 'systemd', 'ipcam-agent.service'), 'utf8');
   const execStart = /^ExecStart=\/usr\/bin\/node /m;
@@ -236,7 +242,7 @@ function stageArch(arch, stage) {
   );
   writeFileSync(
     join(stage, 'build-info.json'),
-    `${JSON.stringify({ name, version, commit: commit(), os: 'linux', arch, node }, null, 2)}\n`,
+    `${JSON.stringify({ name, version, commit: commit(), os: 'linux', arch, node, native }, null, 2)}\n`,
   );
   return node;
 }

@@ -155,8 +155,12 @@ describe(`the linux-${ARCH} archive, run as on a camera`, () => {
     const info = JSON.parse(await readFile(join(unpacked, 'build-info.json'), 'utf8')) as {
       arch: string;
       node: { path: string };
+      native: Record<string, string>;
     };
     expect(info.arch).toBe(ARCH);
+    // CI installs each architecture's gcc (.ci/run): the batch UDP send is in every archive it proves.
+    expect(info.native).toEqual({ 'udp-batch': 'built' });
+    expect(await elfMachine(join(unpacked, 'dist', 'native', 'udp-batch.node'))).toBe(target?.elfMachine);
     // The repository unit's Node flags (--lite-mode, docs/deployment.md) carry over to the packaged Node.
     expect(unit).toContain(
       `ExecStart=${info.node.path} --lite-mode /usr/lib/ipcam-agent/bin/ipcam-agent.js run`,
@@ -195,6 +199,17 @@ describe(`the linux-${ARCH} archive, run as on a camera`, () => {
       .split('\n')
       .filter((l) => l && !l.includes('non monotonically increasing dts'));
     expect(other).toEqual([]);
+  });
+
+  it('sends RTP over UDP a frame per sendmmsg, with the archive’s addon, and ffmpeg decodes it', async () => {
+    const send = JSON.parse(await daemon.waitForLog('rtsp udp send')) as { send: string; why?: string };
+    expect(send.send, send.why).toBe('sendmmsg');
+    const url = withCredentials(`rtsp://127.0.0.1:${rtspPort}/main`, {
+      username: 'admin',
+      password: 'ABC123',
+    });
+    const decoded = await decodeFrames(url, 50, 'udp');
+    expect(decoded.code).toBe(0);
   });
 
   it('answers a WebRTC offer sent over MQTT and streams H.264 to the viewer', async () => {
