@@ -230,7 +230,10 @@ function stageArch(arch, stage) {
   const node = addNode(arch, stage);
   // Without it the daemon sends RTP over UDP through dgram: slower per viewer, the same datagrams.
   const notBuilt = buildUdpBatch(compilerFor(arch), join(stage, 'dist', 'native', 'udp-batch.node'));
-  if (notBuilt) say(`${arch}: udp-batch addon not built (${notBuilt}); apt-get install the arch's gcc and libc6-dev-*-cross`);
+  if (notBuilt)
+    say(
+      `${arch}: udp-batch addon not built (${notBuilt}); apt-get install the arch's gcc and libc6-dev-*-cross`,
+    );
   const native = { 'udp-batch': notBuilt ? `not built: ${notBuilt}` : 'built' };
   // The unit runs the archive's own Node when it carries one, the board's otherwise.
   const unit = readFileSync(join(root, 'systemd', 'ipcam-agent.service'), 'utf8');
