@@ -18,6 +18,12 @@ const CORRELATION = 0.6;
 const GAIN_MIN = 0.25;
 const GAIN_MAX = 4;
 /**
+ * ...except on a dark surface, which a light may lift up to this level: headlights on a wall at night
+ * multiply it by 5 to 10. A flat bright object on a flat dark wall then passes as light inside, and is
+ * seen by its outline, where no smooth gain fits the step, as a flat object on a flat wall always is.
+ */
+const LIT_LEVEL = 160;
+/**
  * Residual (RMS, in noise deviations) one gain plane may leave on a flat window and still be light, by
  * default: noise alone leaves about 1 (give or take 0.15 over 25 cells); the rest is for the model's
  * own error (a gain that is not quite a plane, a background that took in part of a passing light).
@@ -107,7 +113,7 @@ export function lightOnly(
     const vc = scc / n - mc * mc;
     if (vc <= 0) return false;
     const ratio = Math.sqrt(vc / vp);
-    if (ratio < GAIN_MIN || ratio > GAIN_MAX) return false;
+    if (ratio < GAIN_MIN || ratio > Math.max(GAIN_MAX, LIT_LEVEL / mp)) return false;
     return (scp / n - mc * mp) / Math.sqrt(vc * vp) >= CORRELATION;
   }
   // Least squares of c = p * (g + gu * u + gv * v): the 3x3 normal equations by Cramer's rule.
@@ -125,7 +131,7 @@ export function lightOnly(
   const g = (scp * m11 - a12 * (scpu * a33 - a23 * scpv) + a13 * (scpu * a23 - a22 * scpv)) / det;
   const gu = (a11 * (scpu * a33 - a23 * scpv) - scp * m12 + a13 * (a12 * scpv - scpu * a13)) / det;
   const gv = (a11 * (a22 * scpv - scpu * a23) - a12 * (a12 * scpv - scpu * a13) + scp * m13) / det;
-  if (g < GAIN_MIN || g > GAIN_MAX) return false;
+  if (g < GAIN_MIN || g > Math.max(GAIN_MAX, LIT_LEVEL / mp)) return false;
   // Residual sum of squares: c.c - 2 theta.b + theta.A.theta.
   const fit = g * scp + gu * scpu + gv * scpv;
   const quad =

@@ -115,4 +115,23 @@ describe('headlights sweeping a wall at night', () => {
     expect(starts).toHaveLength(1);
     expect(starts[0]).toBeGreaterThanOrEqual(13_000);
   });
+
+  // A strong beam on a darker wall multiplies it by 5 to 9: over the gain a light was allowed (4), so
+  // most of its cells counted as changed in structure and it alarmed 0.4 s into the sweep. A dark
+  // surface may now be lifted to mid-grey (structure.ts, LIT_LEVEL).
+  it('raise nothing when a strong beam lifts a dark wall many times over; the walker after it is seen', () => {
+    const starts = engineStarts(SCENES.brightBeam);
+    expect(starts).toHaveLength(1);
+    expect(starts[0]).toBeGreaterThanOrEqual(12_000);
+    expect(starts[0]).toBeLessThan(13_000);
+  });
+
+  // What that allowance risks: a flat, bright object on a flat, dark wall is now light inside, and must
+  // still be seen by its outline.
+  it('still see a walker ten times as bright as the dark wall, by the outline, within a second', () => {
+    const starts = engineStarts(SCENES.brightWalker);
+    expect(starts).toHaveLength(1);
+    expect(starts[0]).toBeGreaterThanOrEqual(3000);
+    expect(starts[0]).toBeLessThan(4000);
+  });
 });

@@ -68,6 +68,29 @@ export const SCENES = {
     actors: [crossing('person', { t0: 13, y: 176, size: 90, speed: 80, levels: [70, 50] })],
     effects: { night: 0.2, noise: 3, headlights: { t0: 6, seconds: 3, strength: 110, y: 80 } },
   },
+  brightBeam: {
+    id: 'e2e-bright-beam',
+    title: 'a darker night on the driveway: a strong beam crosses the garage quickly, then a walker',
+    set: 'train',
+    layout: 'driveway',
+    seed: 121,
+    seconds: 18,
+    // The beam from 6 s to 8 s (it multiplies the dark wall by 5 to 9), the walker from 12 s.
+    actors: [crossing('person', { t0: 12, y: 170, size: 80, speed: 80, levels: [400, 350] })],
+    effects: { night: 0.12, noise: 3, headlights: { t0: 6, seconds: 2, strength: 140, y: 50 } },
+  },
+  brightWalker: {
+    id: 'e2e-bright-walker',
+    title: 'a darker night on the porch: a walker in light clothes, many times the wall’s brightness',
+    set: 'train',
+    layout: 'porch',
+    seed: 122,
+    seconds: 10,
+    // From 3 s on: flat and bright on a dark, flat wall, as a lit light-coloured coat is at night (the
+    // night scales every level by 0.12: these end up near 120, the wall near 12).
+    actors: [crossing('person', { t0: 3, y: 176, size: 90, speed: 80, levels: [1000, 950] })],
+    effects: { night: 0.12, noise: 3 },
+  },
   branches: {
     id: 'e2e-branches',
     title: 'shadows of branches swaying on the garage door, then a walker',
