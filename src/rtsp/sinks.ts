@@ -76,7 +76,6 @@ export function tcpSink(socket: Socket, channels: readonly [number, number]): Pa
  */
 export function udpSink(udp: UdpPair, address: string, ports: readonly [number, number]): UdpSink {
   const ignore = () => undefined;
-  const batch = 'addon' in udp.batch ? udp.batch : undefined;
   const ipv4 = ipv4Number(address);
   let batchHeaders = Buffer.alloc(0);
   let headers: Buffer[] = [];
@@ -114,7 +113,8 @@ export function udpSink(udp: UdpPair, address: string, ports: readonly [number, 
   /** How many of the frame's datagrams the kernel took in sendmmsg calls (none when it cannot be used). */
   const sendBatched = (frame: PacketizedFrame, firstSeq: number, timestamp: number, ssrc: number) => {
     const count = frame.payloads.length;
-    if (!batch || ipv4 === undefined || count === 0 || udp.rtp.getSendQueueCount() > 0) return 0;
+    const { batch } = udp;
+    if (!('addon' in batch) || ipv4 === undefined || count === 0 || udp.rtp.getSendQueueCount() > 0) return 0;
     if (batchHeaders.length < count * RTP_HEADER_SIZE)
       batchHeaders = Buffer.allocUnsafeSlow(Math.max(count, 64) * RTP_HEADER_SIZE);
     for (let i = 0; i < count; i += 1) {

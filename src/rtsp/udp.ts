@@ -57,13 +57,18 @@ export async function bindUdpPair(
       const rtpPort = await bind(rtp, port, host);
       if (rtpPort % 2 !== 0) throw new Error('odd port');
       await bind(rtcp, rtpPort + 1, host);
-      return {
+      const pair: UdpPair = {
         rtp,
         rtcp,
         rtpPort,
         batch: udpBatchFor(rtp, addonPath),
-        close: async () => void (await Promise.all([closeSocket(rtp), closeSocket(rtcp)])),
+        close: async () => {
+          // The descriptor's number is free for the next socket or file once closed: never write to it again.
+          pair.batch = { unavailable: 'the socket is closed' };
+          await Promise.all([closeSocket(rtp), closeSocket(rtcp)]);
+        },
       };
+      return pair;
     } catch (err) {
       for (const socket of [rtp, rtcp]) {
         try {

@@ -125,6 +125,13 @@ describe('batch UDP send (the udp-batch addon)', () => {
     expect(addon.sendBatch(fd, 0x7f000001, 9, Buffer.alloc(0), 12, [])).toBe(0);
   });
 
+  it('forgets the descriptor once the pair is closed: its number may be another socket’s next', async () => {
+    const udp = await bindUdpPair('127.0.0.1', 0);
+    expect(udp.batch).toHaveProperty('fd');
+    await udp.close();
+    expect(udp.batch).toEqual({ unavailable: 'the socket is closed' });
+  });
+
   it('gives a reason instead of an addon when the file is missing, and the pair still binds', async () => {
     const udp = await pair(join(tmpdir(), 'no-such-addon.node'));
     expect(udp.batch).toEqual({ unavailable: expect.stringMatching(/^addon not loaded: /) });
