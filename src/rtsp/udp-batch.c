@@ -50,6 +50,15 @@ static napi_value send_batch(napi_env env, napi_callback_info info) {
   if ((size_t)count * (size_t)header_size > headers_length)
     return fail(env, "headers shorter than the payloads need");
 
+  // Every payload checked before the first datagram leaves: a bad one must not cut a frame in two.
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value element;
+    bool is_buffer = false;
+    if (napi_get_element(env, argv[5], i, &element) != napi_ok ||
+        napi_is_buffer(env, element, &is_buffer) != napi_ok || !is_buffer)
+      return fail(env, "each payload must be a Buffer");
+  }
+
   struct sockaddr_in to;
   memset(&to, 0, sizeof to);
   to.sin_family = AF_INET;
@@ -68,7 +77,7 @@ static napi_value send_batch(napi_env env, napi_callback_info info) {
       size_t payload_length;
       if (napi_get_element(env, argv[5], done + i, &element) != napi_ok ||
           napi_get_buffer_info(env, element, &payload, &payload_length) != napi_ok)
-        return fail(env, "each payload must be a Buffer");
+        return fail(env, "a payload changed while it was sent");
       pieces[i][0].iov_base = (char *)headers + (size_t)(done + i) * (size_t)header_size;
       pieces[i][0].iov_len = (size_t)header_size;
       pieces[i][1].iov_base = payload;

@@ -118,6 +118,13 @@ describe('batch UDP send (the udp-batch addon)', () => {
       TypeError,
     );
     expect(() => loose.sendBatch(fd, 0x7f000001, 9, Buffer.alloc(12), 12, {})).toThrow(/array/);
+    // A bad payload at the end of a long frame: refused before any of the frame leaves.
+    const rx = await receiver();
+    closing.push(() => void rx.socket.close());
+    const long = [...Array.from({ length: 99 }, () => Buffer.alloc(8)), 'not a buffer'];
+    expect(() => loose.sendBatch(fd, 0x7f000001, rx.port, Buffer.alloc(1200), 12, long)).toThrow(/Buffer/);
+    expect(addon.sendBatch(fd, 0x7f000001, rx.port, Buffer.alloc(12), 12, [Buffer.from('after')])).toBe(1);
+    expect((await rx.take(1))[0]?.bytes.subarray(12).toString()).toBe('after');
     // A descriptor that is not a socket: the kernel's ENOTSOCK (88) comes back, nothing is thrown.
     const file = openSync(join(tmpdir(), `udp-batch-${process.pid}`), 'w');
     closing.push(() => closeSync(file));
