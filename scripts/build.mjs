@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { buildUdpBatch } from './native.mjs';
+import { patchWerift } from './werift-patches.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -31,6 +32,17 @@ await build({
   legalComments: 'external',
   logLevel: 'warning',
   loader: { '.html': 'text' },
+  plugins: [
+    {
+      name: 'werift-patches',
+      setup(b) {
+        b.onLoad({ filter: /[\\/]node_modules[\\/]werift[\\/]lib[\\/]index\.mjs$/ }, (args) => ({
+          contents: patchWerift(readFileSync(args.path, 'utf8')),
+          loader: 'js',
+        }));
+      },
+    },
+  ],
   define: { __IPCAM_AGENT_VERSION__: JSON.stringify(version) },
   // Some dependencies are CommonJS and call require(); give the ESM bundle one.
   banner: {
