@@ -256,8 +256,9 @@ describe('hostile WebRTC signaling against a live simulator', () => {
     // Answers are subscribed; the honest viewer also needs its candidates.
     await observer.client.subscribeAsync(`${root}/+/candidate`, { qos: 1 });
     // A viewer connects as the app does: a session whose handshake stalls is dropped for a fresh one.
-    // Two werift peers on a loaded 2-core machine once stalled in DTLS for 15 s (CI, Node 24); hostile
-    // input that broke new sessions would fail both tries.
+    // On a loaded 2-core machine the camera's DTLS client used to fail when the test viewer's
+    // HelloVerifyRequest came late (patched since: docs/webrtc.md, "werift patches"); hostile input that
+    // broke new sessions would still fail both tries, and the retries are printed.
     const retries: string[] = [];
     const connectViewer = async (): Promise<AppPeer> => {
       for (let attempt = 1; ; attempt += 1) {
