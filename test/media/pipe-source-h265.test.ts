@@ -9,7 +9,8 @@ import { HevcNal, hevcNalType, isHevcSlice } from '../../src/media/h265.js';
 import { signViewerToken } from '../../src/webrtc/token.js';
 import { AppPeer, toAnnexB } from '../helpers/app-peer.js';
 import { accessUnitsAt, copyClient, FifoWriter, until } from '../helpers/fifo-writer.js';
-import { decodeFrames, ffprobe, type MediaDevice, run, startMediaDevice } from '../helpers/media.js';
+import { gstUntilEos } from '../helpers/gst.js';
+import { decodeFrames, ffprobe, type MediaDevice, startMediaDevice } from '../helpers/media.js';
 import { ffmpeg, type TempDir, tempDir } from '../helpers/media-fixtures.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { Observer } from '../helpers/observer.js';
@@ -147,39 +148,20 @@ describe('pipe source: H.265 main and H.264 sub from FIFOs, passed through', () 
 
   it("GStreamer's rtph265depay receives the pictures byte for byte over TCP and decodes them over UDP", async () => {
     const out = join(dir.path, 'gst.h265');
-    // After its EOS, rtspsrc stops reading while gst-launch shuts down; on a loaded machine the daemon
-    // may drop it as a client too slow first, and its PAUSE then meets a closed connection ("Could not
-    // send message", exit 1). What it received before EOS is what this test judges; an error before
-    // EOS (no "Got EOS") still fails it.
-    const { stdout } = await run(
-      'gst-launch-1.0',
-      [
-        '-e',
-        ...['rtspsrc', `location=${cam.url('/main')}`, 'protocols=tcp', '!', 'rtph265depay', '!'],
-        ...['h265parse', '!', 'video/x-h265,stream-format=byte-stream,alignment=au', '!'],
-        ...['identity', 'eos-after=60', '!', 'filesink', `location=${out}`],
-      ],
-      { timeout: 30_000 },
-    ).catch((err: { stdout?: unknown; stderr?: unknown }) => {
-      if (!String(err.stdout).includes('Got EOS from element')) throw err;
-      const rtsp = cam.daemon.stdout.lines.filter((l) => l.includes('"module":"rtsp"')).slice(-3);
-      console.log(`gst-launch failed after EOS: ${String(err.stderr).split('\n')[0]}\n${rtsp.join('\n')}`);
-      return { stdout: String(err.stdout) };
-    });
+    const stdout = await gstUntilEos([
+      ...['rtspsrc', `location=${cam.url('/main')}`, 'protocols=tcp', '!', 'rtph265depay', '!'],
+      ...['h265parse', '!', 'video/x-h265,stream-format=byte-stream,alignment=au', '!'],
+      ...['identity', 'eos-after=60', '!', 'filesink', `location=${out}`],
+    ]);
     expect(stdout).toContain('Got EOS from element');
     const got = hevcPictures(await readFile(out)).map(md5);
     expect(got.length).toBeGreaterThanOrEqual(59);
     expectContinuous(got, mainPictures);
-    const udp = await run(
-      'gst-launch-1.0',
-      [
-        '-e',
-        ...['rtspsrc', `location=${cam.url('/main')}`, 'protocols=udp', '!', 'rtph265depay', '!'],
-        ...['h265parse', '!', 'avdec_h265', '!', 'identity', 'eos-after=40', '!', 'fakesink'],
-      ],
-      { timeout: 30_000 },
-    );
-    expect(udp.stdout).toContain('Got EOS from element');
+    const udp = await gstUntilEos([
+      ...['rtspsrc', `location=${cam.url('/main')}`, 'protocols=udp', '!', 'rtph265depay', '!'],
+      ...['h265parse', '!', 'avdec_h265', '!', 'identity', 'eos-after=40', '!', 'fakesink'],
+    ]);
+    expect(udp).toContain('Got EOS from element');
   }, 70_000);
 
   it('runs no video encoder: one ffmpeg decodes the H.264 sub stream for analysis', async () => {

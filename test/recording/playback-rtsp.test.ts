@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingIndex } from '../../src/recording/index-log.js';
 import { RecordingReader } from '../../src/recording/reader.js';
+import { gstUntilEos } from '../helpers/gst.js';
 import { framemd5, run, type TempDir, tempDir } from '../helpers/media-fixtures.js';
 import { RawRtspClient } from '../helpers/raw-rtsp.js';
 import {
@@ -92,15 +93,12 @@ describe('RTSP playback of recordings', () => {
     const start = s1.start;
     const end = s2.start + 2000;
     const expected = expectedFrames(rec.frames, start, end);
-    const { stdout } = await run('gst-launch-1.0', [
-      ...['-e', '-v', 'rtspsrc', `location=${srv.url(range(start, end), false)}`, 'protocols=tcp'],
+    const stdout = await gstUntilEos([
+      ...['-v', 'rtspsrc', `location=${srv.url(range(start, end), false)}`, 'protocols=tcp'],
       ...[`user-id=${CREDENTIALS.username}`, `user-pw=${CREDENTIALS.password}`],
       ...['!', 'rtph264depay', '!', 'h264parse', '!', 'avdec_h264', '!', 'fakesink', 'silent=false'],
     ]);
-    const buffers = stdout
-      .toString()
-      .split('\n')
-      .filter((l) => l.includes('fakesink0') && l.includes('chain'));
+    const buffers = stdout.split('\n').filter((l) => l.includes('fakesink0') && l.includes('chain'));
     expect(buffers.length).toBe(expected.length);
   });
 

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeFrames, ffprobe, run } from '../helpers/media.js';
+import { gstUntilEos } from '../helpers/gst.js';
+import { decodeFrames, ffprobe } from '../helpers/media.js';
 import { Observer } from '../helpers/observer.js';
 import { RawRtspClient } from '../helpers/raw-rtsp.js';
 import { type RtspSim, startRtspSim } from '../helpers/rtsp-sim.js';
@@ -67,15 +68,10 @@ describe('RTSP is secure by default (contract 5)', () => {
       expect(stderr).not.toMatch(/401/);
       expect(code).toBe(0);
     }
-    const { stdout } = await run(
-      'gst-launch-1.0',
-      [
-        '-e',
-        ...['rtspsrc', `location=${cam.url('/main')}`, 'protocols=tcp', '!', 'rtph264depay', '!'],
-        ...['h264parse', '!', 'avdec_h264', '!', 'identity', 'eos-after=20', '!', 'fakesink'],
-      ],
-      { timeout: 30_000 },
-    );
+    const stdout = await gstUntilEos([
+      ...['rtspsrc', `location=${cam.url('/main')}`, 'protocols=tcp', '!', 'rtph264depay', '!'],
+      ...['h264parse', '!', 'avdec_h264', '!', 'identity', 'eos-after=20', '!', 'fakesink'],
+    ]);
     expect(stdout).toContain('Got EOS from element');
   });
 

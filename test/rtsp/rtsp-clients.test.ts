@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gstUntilEos } from '../helpers/gst.js';
 import {
   decodeFrames,
   ffprobe,
   type MediaDevice,
-  run,
   SMALL_STREAMS,
   startMediaDevice,
 } from '../helpers/media.js';
@@ -70,14 +70,10 @@ describe('RTSP with real clients', () => {
       '!',
       'fakesink',
     ];
-    // Seen once in CI (Node 24, loaded machine): the connection was gone when rtspsrc sent PAUSE on
-    // its way down. Not reproduced since; the server's side goes into the failure to tell next time.
-    const { stdout } = await run('gst-launch-1.0', ['-e', ...pipeline], { timeout: 20000 }).catch(
-      (err: unknown) => {
-        const server = cam.daemon.stdout.lines.filter((l) => /rtsp/.test(l)).slice(-15);
-        throw new Error(`${String(err)}\nthe server's rtsp log:\n${server.join('\n')}`);
-      },
-    );
+    const stdout = await gstUntilEos(pipeline, 20_000).catch((err: unknown) => {
+      const server = cam.daemon.stdout.lines.filter((l) => /rtsp/.test(l)).slice(-15);
+      throw new Error(`${String(err)}\nthe server's rtsp log:\n${server.join('\n')}`);
+    });
     expect(stdout).toContain('Got EOS from element');
   });
 
