@@ -9,10 +9,16 @@ import { ScalerFrames } from './scaler-input.js';
 
 export type PipeSource = PipeCaptureDeps['source'];
 
+/**
+ * Where the sound comes from, once its source has said what it is (`rtsp`: the server's codec decides
+ * between copying and encoding): `none` when it has no sound, `no answer` to be asked again later.
+ */
+export type AudioLookup = () => Promise<PipeAudioInput | 'none' | 'no answer'>;
+
 /** What an encoded source resolves to at start: the pipe inputs of its pictures and of its sound. */
 export interface EncodedInputs {
   source: PipeSource;
-  audio?: PipeAudioInput | undefined;
+  audio?: PipeAudioInput | AudioLookup | undefined;
 }
 
 export interface EncodedCaptureDeps extends Omit<PipeCaptureDeps, 'source'> {
@@ -37,8 +43,12 @@ export class EncodedCapture implements Module {
   #video: PipeCapture | undefined;
   #audio: PipeAudio | undefined;
   #scaler: ScalerFrames | undefined;
+  #audioLookup: AudioLookup | undefined;
+  #audioLooking = false;
   readonly #backoff: Backoff;
+  readonly #audioBackoff: Backoff;
   #retry: NodeJS.Timeout | undefined;
+  #audioRetry: NodeJS.Timeout | undefined;
   #stopped = false;
 
   constructor(deps: EncodedCaptureDeps) {
@@ -46,6 +56,7 @@ export class EncodedCapture implements Module {
     this.#log = deps.log.child({ module: 'capture', source: deps.kind });
     const { initialMs, maxMs } = deps.config.restart;
     this.#backoff = new Backoff({ initialMs, maxMs, jitter: 0.3 });
+    this.#audioBackoff = new Backoff({ initialMs, maxMs, jitter: 0.3 });
   }
 
   get running(): boolean {
@@ -78,6 +89,8 @@ export class EncodedCapture implements Module {
     this.#stopped = true;
     clearTimeout(this.#retry);
     this.#retry = undefined;
+    clearTimeout(this.#audioRetry);
+    this.#audioRetry = undefined;
     await Promise.all([this.#video?.stop(), this.#audio?.stop(), this.#scaler?.stop()]);
   }
 
@@ -94,6 +107,40 @@ export class EncodedCapture implements Module {
   #startSide(): void {
     this.#audio?.start();
     this.#scaler?.start();
+    if (!this.#audio) void this.#lookUpAudio();
+  }
+
+  /**
+   * Asks the source what its sound is until it answers, with the restart backoff, and then starts the
+   * sound if the pictures still run. No answer is not taken for an answer: a sound that could be
+   * copied is not decoded and encoded for good because its server was late at boot.
+   */
+  async #lookUpAudio(): Promise<void> {
+    const lookup = this.#audioLookup;
+    if (!lookup || this.#audioLooking || this.#audioRetry) return;
+    this.#audioLooking = true;
+    const found = await lookup().catch((err: unknown) => {
+      this.#log.error({ err }, 'the sound of the source could not be looked up');
+      return 'no answer' as const;
+    });
+    this.#audioLooking = false;
+    if (this.#stopped) return;
+    if (found === 'no answer') {
+      const retryInMs = this.#audioBackoff.next();
+      this.#log.warn({ retryInMs }, 'no answer yet about the sound of the source, asking again');
+      this.#audioRetry = setTimeout(() => {
+        this.#audioRetry = undefined;
+        void this.#lookUpAudio();
+      }, retryInMs);
+      return;
+    }
+    this.#audioLookup = undefined;
+    if (found === 'none') {
+      this.#log.warn('the source has no sound: none is served');
+      return;
+    }
+    this.#audio = new PipeAudio(found, this.#deps.hubs, this.#deps.config.restart, this.#log);
+    if (this.#video?.running) this.#audio.start();
   }
 
   async #build(): Promise<boolean> {
@@ -121,18 +168,24 @@ export class EncodedCapture implements Module {
     });
     if (scaler && deps.onAnalysisFrame)
       this.#scaler = new ScalerFrames(scaler, analysis, restart, this.#log, deps.onAnalysisFrame);
-    if (inputs.audio) this.#audio = new PipeAudio(inputs.audio, deps.hubs, restart, this.#log);
+    if (typeof inputs.audio === 'function') this.#audioLookup = inputs.audio;
+    else if (inputs.audio) this.#audio = new PipeAudio(inputs.audio, deps.hubs, restart, this.#log);
     this.#log.info(
       {
         main: describe(inputs.source.main),
         sub: inputs.source.sub ? describe(inputs.source.sub) : 'the main stream',
-        audio: inputs.audio ? `${inputs.audio.format} from ${describe(inputs.audio)}` : 'none',
+        audio: soundOf(inputs.audio),
         analysis: scaler ? `${scaler.format} frames from ${describe(scaler)}` : 'sub stream decoder',
       },
       `${kind} source: encoded streams passed through`,
     );
     return true;
   }
+}
+
+function soundOf(audio: EncodedInputs['audio']): string {
+  if (typeof audio === 'function') return 'as the source says';
+  return audio ? `${audio.format} from ${describe(audio)}` : 'none';
 }
 
 function describe(input: { fifo: string } | { socket: string } | { command: string[] }): string {

@@ -70,9 +70,8 @@ export interface IngestAudioProbe {
 
 /**
  * By the server's first audio track: AAC copied as ADTS, G.711 at 8 kHz mono copied as raw µ-law or
- * A-law; anything else, and a track the probe could not see (the server not up yet at start), is
- * decoded and made 8 kHz mono µ-law, which works whatever comes and is what WebRTC, RTSP and
- * recordings all take.
+ * A-law; anything else, and a track ffprobe could not describe, is decoded and made 8 kHz mono µ-law,
+ * which works whatever comes and is what WebRTC, RTSP and recordings all take.
  */
 function ingestSound(probe: IngestAudioProbe | undefined): IngestSound {
   if (probe?.codec === 'aac') return { output: ['-c:a', 'copy', '-f', 'adts'], format: 'adts' };
@@ -107,24 +106,40 @@ export function rtspIngestAudioArgs(
 const AUDIO_PROBE_MS = 10_000;
 
 /**
- * The server's first audio track (codec as ffprobe names it, rate, channels), or undefined when it has
- * none or does not answer in time (then `ingestSound` makes µ-law of whatever comes).
+ * What the server says of its sound: its first audio track (undefined: a track ffprobe could not
+ * describe), `none` when it has no audio track, `no answer` when ffprobe got no description at all (the
+ * server not up yet at boot, or too slow on a loaded camera): then the caller asks again later rather
+ * than decode and encode a sound it could have copied.
  */
+export type IngestAudioAnswer = { track: IngestAudioProbe | undefined } | 'none' | 'no answer';
+
 export function probeIngestAudio(
   ffprobePath: string,
   source: Pick<RtspIngestSource, 'transport' | 'timeoutSeconds'>,
   input: IngestInput,
-): Promise<IngestAudioProbe | undefined> {
+): Promise<IngestAudioAnswer> {
   const args = [
     ...['-v', 'error', ...inputArgs(source, input)],
     ...['-select_streams', 'a:0', '-show_entries', 'stream=codec_name,sample_rate,channels', '-of', 'json'],
   ];
   return new Promise((resolve) => {
     execFile(ffprobePath, args, { timeout: AUDIO_PROBE_MS, maxBuffer: 64 * 1024 }, (err, stdout) => {
-      if (err) return resolve(undefined);
-      resolve(parseAudioProbe(String(stdout)));
+      if (err) return resolve('no answer');
+      resolve(audioAnswer(String(stdout)));
     });
   });
+}
+
+/** ffprobe's JSON: no streams at all is a server without sound; a stream is read by `parseAudioProbe`. */
+export function audioAnswer(json: string): IngestAudioAnswer {
+  let streams: unknown;
+  try {
+    streams = (JSON.parse(json) as { streams?: unknown }).streams;
+  } catch {
+    return 'no answer';
+  }
+  if (Array.isArray(streams) && streams.length === 0) return 'none';
+  return { track: parseAudioProbe(json) };
 }
 
 /** ffprobe's JSON for one audio stream, checked field by field (the server chose what it says). */

@@ -117,12 +117,18 @@ function encodedInputs(config: MediaConfig, log: Logger): (() => Promise<Encoded
         const subInput = source.subUrl ? await rtspIngestInput(source, source.subUrl, 'sub') : undefined;
         const sub = subInput ? { command: [ffmpeg, ...rtspIngestArgs(source, subInput)], ...fps } : undefined;
         if (!source.audio) return { source: { kind: 'pipe', codec: 'h264', main, ...(sub ? { sub } : {}) } };
-        const probe = await probeIngestAudio(config.ffprobePath, source, input);
-        const sound = rtspIngestAudioArgs(source, input, probe);
-        log.info({ probe: probe ?? 'no answer', format: sound.format }, 'rtsp source: the server sound');
         return {
           source: { kind: 'pipe', codec: 'h264', main, ...(sub ? { sub } : {}) },
-          audio: { command: [ffmpeg, ...sound.args], format: sound.format },
+          audio: async () => {
+            const answer = await probeIngestAudio(config.ffprobePath, source, input);
+            if (answer === 'no answer' || answer === 'none') return answer;
+            const sound = rtspIngestAudioArgs(source, input, answer.track);
+            log.info(
+              { probe: answer.track ?? 'unreadable', format: sound.format },
+              'rtsp source: the server sound',
+            );
+            return { command: [ffmpeg, ...sound.args], format: sound.format };
+          },
         };
       };
     default:

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type IngestAudioProbe, parseAudioProbe, rtspIngestAudioArgs } from '../../src/media/rtsp-ingest.js';
+import {
+  audioAnswer,
+  type IngestAudioProbe,
+  parseAudioProbe,
+  rtspIngestAudioArgs,
+} from '../../src/media/rtsp-ingest.js';
 
-// The second session's output by the vendor's audio track as ffprobe describes it (undefined: no answer).
+// The second session's output by the vendor's audio track as ffprobe describes it (undefined: a track
+// it could not describe).
 describe('the sound of an rtsp source, by its codec', () => {
   const input = { url: 'rtsp://127.0.0.1:8554/live' };
   const output = (probe: IngestAudioProbe | undefined) => {
@@ -18,7 +24,7 @@ describe('the sound of an rtsp source, by its codec', () => {
     ['µ-law at 16 kHz', { codec: 'pcm_mulaw', sampleRate: 16000, channels: 1 }, mulaw, 'mulaw'],
     ['A-law stereo', { codec: 'pcm_alaw', sampleRate: 8000, channels: 2 }, mulaw, 'mulaw'],
     ['Opus', { codec: 'opus', sampleRate: 48000, channels: 2 }, mulaw, 'mulaw'],
-    ['no answer', undefined, mulaw, 'mulaw'],
+    ['a track ffprobe could not describe', undefined, mulaw, 'mulaw'],
   ])('%s', (_what, probe, tail, format) => {
     expect(output(probe)).toEqual({ tail, format });
   });
@@ -35,5 +41,17 @@ describe('the sound of an rtsp source, by its codec', () => {
     expect(answer(null)).toBeUndefined();
     expect(parseAudioProbe('not json')).toBeUndefined();
     expect(parseAudioProbe('{"streams":[]}')).toBeUndefined();
+  });
+
+  it('tells a server without sound from one that gave no answer', () => {
+    // What ffprobe 5.1 prints for a server whose SDP has no audio track.
+    expect(audioAnswer('{\n    "programs": [\n\n    ],\n    "streams": [\n\n    ]\n}\n')).toBe('none');
+    expect(audioAnswer('')).toBe('no answer');
+    expect(
+      audioAnswer('{"streams": [{"codec_name": "aac", "sample_rate": "16000", "channels": 1}]}'),
+    ).toEqual({
+      track: { codec: 'aac', sampleRate: 16000, channels: 1 },
+    });
+    expect(audioAnswer('{"streams": [{"codec_name": "??"}]}')).toEqual({ track: undefined });
   });
 });

@@ -220,3 +220,37 @@ for (const sound of VENDOR_SOUNDS)
       );
     });
   });
+
+describe('rtsp source with sound: a vendor server that comes up after the agent (a camera booting)', () => {
+  let broker: Mosquitto;
+  let cam: MediaDevice;
+  let vendor: VendorServer;
+
+  beforeAll(async () => {
+    vendor = new VendorServer(await freePort(), ['-', '-', 'audio']);
+    broker = await Mosquitto.start();
+    cam = await startMediaDevice(broker.url, {
+      media: {
+        source: { kind: 'rtsp', url: `rtsp://127.0.0.1:${vendor.port}/live`, fps: 15, audio: true },
+      },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await cam?.daemon.kill();
+    await vendor?.kill();
+    await broker?.stop();
+  });
+
+  it('asks again until the server answers, then copies its AAC: no answer is not taken for "encode it"', async () => {
+    await cam.daemon.waitForLog('no answer yet about the sound of the source, asking again', 30_000);
+    await vendor.start();
+    await cam.daemon.waitForLog('pipe audio: AAC track', 30_000);
+    const streams = await ffprobe(cam.url('/main'), 'tcp');
+    expect(streams).toContainEqual(expect.objectContaining({ codec_type: 'audio', codec_name: 'aac' }));
+    const children = await childProcesses(cam.daemon.child.pid ?? 0);
+    const ingest = children.map((c) => c.argv.join(' ')).filter((a) => a.includes('-rtsp_transport'));
+    expect(ingest).toEqual(expect.arrayContaining([expect.stringContaining('-map 0:a:0 -c:a copy -f adts')]));
+    expect(ingest.join('\n')).not.toContain('pcm_mulaw');
+  }, 70_000);
+});
