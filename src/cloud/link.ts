@@ -7,6 +7,7 @@ import type { Module } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { ReconnectSchedule } from '../core/reconnect.js';
 import type { SecretStore } from '../storage/secret-store.js';
+import { brokerOptions } from './broker-url.js';
 import { classifyTlsError, loadTlsMaterial } from './tls.js';
 import type { Topics } from './topics.js';
 
@@ -110,7 +111,7 @@ export class CloudLink implements Module {
       ...(password ? { password } : {}),
       ...tls,
     };
-    const client = connect(config.url, options);
+    const client = connect({ ...brokerOptions(config.url), ...options });
     this.#client = client;
     client.on('connect', () => this.#onConnect());
     client.on('close', () => this.#onClose());

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { brokerOptions } from '../cloud/broker-url.js';
 import { AgentError, errorMessage } from '../core/errors.js';
 import { redactString } from '../core/redact.js';
 import { type Config, ConfigSchema } from './schema.js';
@@ -69,7 +70,17 @@ export function parseConfig(input: unknown): Config {
       details: { key },
     });
   }
-  return value as Config;
+  const config = value as Config;
+  try {
+    brokerOptions(config.cloud.url);
+  } catch (err) {
+    // The pattern checks the scheme; a host the URL parser refuses (`mqtts://[`) is caught here.
+    const got = redactString(JSON.stringify(config.cloud.url));
+    throw new AgentError('config_invalid', `config: cloud.url: ${errorMessage(err)}, got ${got}`, {
+      details: { key: 'cloud.url' },
+    });
+  }
+  return config;
 }
 
 interface SchemaError {

@@ -1,4 +1,5 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { brokerOptions } from '../cloud/broker-url.js';
 import { AgentError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type ReconnectOptions, ReconnectSchedule } from '../core/reconnect.js';
@@ -62,7 +63,18 @@ export class LocalLink {
       ...(o.username ? { username: o.username } : {}),
       ...(o.password ? { password: o.password } : {}),
     };
-    const client = connect(o.url, options);
+    let broker: IClientOptions;
+    try {
+      broker = brokerOptions(o.url);
+    } catch (err) {
+      // The settings' pattern lets through what the URL parser may still refuse (`mqtt://[`).
+      o.log.warn(
+        { err: (err as Error).message, broker: safeBroker(o.url) },
+        'home assistant broker URL refused',
+      );
+      return;
+    }
+    const client = connect({ ...broker, ...options });
     this.#client = client;
     client.on('connect', () => this.#onConnect());
     client.on('close', () => this.#onClose());

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
+import { brokerOptions } from '../cloud/broker-url.js';
 import type { Logger } from '../core/logger.js';
 import type { BindTokens } from './bind-tokens.js';
 
@@ -19,7 +20,8 @@ export class SimCloud {
 
   /** Connects in the background: the simulated camera must start even while the broker is away. */
   static start(url: string, tokens: BindTokens, log: Logger): SimCloud {
-    const client = mqtt.connect(url, {
+    const client = mqtt.connect({
+      ...brokerOptions(url),
       protocolVersion: 5,
       clientId: `sim-cloud-${randomUUID()}`,
       reconnectPeriod: 1000,

@@ -33,6 +33,12 @@ describe('ipcam-agent run with a bad config', () => {
     expect(stderr).toEqual(['ipcam-agent: config: cloud.passwrod: unknown key']);
   });
 
+  it('refuses a broker URL with the right scheme and a host no URL parser reads', async () => {
+    const { code, stderr } = await runWith('cloud:\n  url: "mqtts://["\n');
+    expect(code).not.toBe(0);
+    expect(stderr).toEqual(['ipcam-agent: config: cloud.url: Invalid URL, got "mqtts://["']);
+  });
+
   it('says which values an enum takes', async () => {
     const { stderr } = await runWith('log:\n  level: loud\n');
     expect(stderr[0]).toContain(
