@@ -161,11 +161,6 @@ export class CloudLink implements Module {
     const client = this.#client;
     if (!client) return;
     const filters = [...new Set(this.#subscriptions.map((s) => s.filter))];
-    const births = this.publish(
-      topics.status,
-      { state: 'online', fw: fwVersion(), ts: Date.now() },
-      { retain: true },
-    );
     // No Local (MQTT v5): topics such as webrtc/.../candidate carry both directions, and the device
     // must not receive what it published itself. Retain As Published: the command router must see
     // the retain flag of a retained `cmd/*` even when it was published while we were subscribed.
@@ -173,7 +168,12 @@ export class CloudLink implements Module {
       filters.length > 0
         ? client.subscribeAsync(filters, { qos: 1, nl: true, rap: true })
         : Promise.resolve([]);
-    Promise.all([births, subscribed])
+    // The birth waits for the SUBACK: an app that sends an offer or a command when it sees `online`
+    // must find the device listening (the broker keeps no session for it: clean start).
+    subscribed
+      .then(() =>
+        this.publish(topics.status, { state: 'online', fw: fwVersion(), ts: Date.now() }, { retain: true }),
+      )
       .then(() => this.#deps.bus.emit('cloud.connected', { at: Date.now() }))
       .catch((err: unknown) => this.#log.error({ err }, 'could not finish connecting'));
   }

@@ -24,14 +24,19 @@ export class Mosquitto {
   #dir = '';
   #tls: TlsListener | undefined;
   #acl = false;
+  #debug = false;
 
   /**
    * `acl`: the text of a Mosquitto ACL file (lines before any `user` line apply to anonymous clients,
    * which the device and the observers are), e.g. `topic deny cam/v1/+/evt/motion` then
-   * `topic readwrite #`. Without it, everything is allowed.
+   * `topic readwrite #`. Without it, everything is allowed. `debug`: the log has every packet received
+   * (`Received SUBSCRIBE from <client id>`), in the order the broker handled them.
    */
-  static async start(options: { tls?: Omit<TlsListener, 'port'>; acl?: string } = {}): Promise<Mosquitto> {
+  static async start(
+    options: { tls?: Omit<TlsListener, 'port'>; acl?: string; debug?: boolean } = {},
+  ): Promise<Mosquitto> {
     const broker = new Mosquitto();
+    broker.#debug = options.debug ?? false;
     broker.#dir = await mkdtemp(join(tmpdir(), 'mosq-'));
     broker.port = await freePort();
     if (options.tls) broker.#tls = { ...options.tls, port: await freePort() };
@@ -96,6 +101,7 @@ export class Mosquitto {
       'log_type warning',
       'log_type notice',
       'log_type information',
+      ...(this.#debug ? ['log_type debug'] : []),
       ...(this.#acl ? [`acl_file ${join(this.#dir, 'acl')}`] : []),
       `listener ${this.port} 127.0.0.1`,
     ];

@@ -85,6 +85,12 @@ describe('pipe source: H.265 main and H.264 sub from FIFOs, passed through', () 
       },
       webrtc: { cloudKeys: [cloud.publicKey.export({ type: 'spki', format: 'pem' }).toString()] },
     });
+    // As the app does: an offer goes to a camera it has seen online (an earlier one would be lost).
+    await observer.waitFor(
+      (m) => m.topic === `cam/v1/${cam.device.serial}/status` && m.json().state === 'online',
+      'the camera online',
+      60_000,
+    );
     await cam.daemon.waitForLog('pipe input open');
     main = new FifoWriter(
       accessUnitsAt(splitAnnexB(mainStream), (n) => hevcNalType(n) === HevcNal.AUD),

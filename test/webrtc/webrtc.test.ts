@@ -45,7 +45,13 @@ describe('live view over WebRTC', () => {
         connectTimeoutSeconds: 5,
       },
     });
-  });
+    // As the app does: an offer goes to a camera it has seen online (an earlier one would be lost).
+    await observer.waitFor(
+      (m) => m.topic === `cam/v1/${cam.device.serial}/status` && m.json().state === 'online',
+      'the camera online',
+      60_000,
+    );
+  }, 90_000);
   afterAll(async () => {
     await cam.daemon.kill();
     await observer.close();
