@@ -119,10 +119,14 @@ export class LocalLink {
     this.#reconnect.connected();
     this.#o.log.info('connected to the home assistant broker');
     const filters = [...this.#o.filters];
-    Promise.all([
-      client.publishAsync(this.#o.availabilityTopic, Buffer.from(ONLINE), { qos: 1, retain: true }),
-      filters.length > 0 ? client.subscribeAsync(filters, { qos: 1, nl: true }) : Promise.resolve([]),
-    ])
+    // `online` waits for the SUBACK: Home Assistant sends commands as soon as the entities are
+    // available, and one sent before the subscription would be lost (clean start).
+    const subscribed =
+      filters.length > 0 ? client.subscribeAsync(filters, { qos: 1, nl: true }) : Promise.resolve([]);
+    subscribed
+      .then(() =>
+        client.publishAsync(this.#o.availabilityTopic, Buffer.from(ONLINE), { qos: 1, retain: true }),
+      )
       .then(() => this.#o.onConnect())
       .catch((err: unknown) => this.#o.log.warn({ err }, 'could not finish connecting to home assistant'));
   }

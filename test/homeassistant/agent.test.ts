@@ -29,7 +29,7 @@ describe('Home Assistant link beside the cloud link', () => {
 
   beforeAll(async () => {
     cloudBroker = await Mosquitto.start();
-    haBroker = await Mosquitto.start();
+    haBroker = await Mosquitto.start({ debug: true });
     ({ agent, logs, serial } = await startAgentInProcess({ url: cloudBroker.url }));
     cloud = await Observer.connect(cloudBroker.url, ['#']);
     ha = await Observer.connect(haBroker.url, ['#']);
@@ -71,6 +71,17 @@ describe('Home Assistant link beside the cloud link', () => {
     });
     expect(reported?.payload.toString()).not.toContain(PASSWORD);
     expect(logs.lines.filter((l) => l.includes(PASSWORD))).toEqual([]);
+  });
+
+  it('says online on the owner broker only once its commands are subscribed', async () => {
+    await ha.waitFor((m) => m.topic === `ipcam/${serial}/availability`, 'availability');
+    const received = haBroker.log.lines.filter((l) => l.includes('Received '));
+    const birth = received.find((l) => l.includes(`'ipcam/${serial}/availability'`));
+    const client = / from (\S+) /.exec(birth ?? '')?.[1];
+    expect(client).toBeDefined();
+    const subscribeAt = received.findIndex((l) => l.includes(`Received SUBSCRIBE from ${client}`));
+    expect(subscribeAt).toBeGreaterThanOrEqual(0);
+    expect(subscribeAt).toBeLessThan(received.indexOf(birth ?? ''));
   });
 
   it('comes back after the owner broker restarts, announcing again', async () => {
