@@ -45,6 +45,7 @@ export class EncodedCapture implements Module {
   #scaler: ScalerFrames | undefined;
   #audioLookup: AudioLookup | undefined;
   #audioLooking = false;
+  #audioUnanswered = 0;
   readonly #backoff: Backoff;
   readonly #audioBackoff: Backoff;
   #retry: NodeJS.Timeout | undefined;
@@ -127,7 +128,9 @@ export class EncodedCapture implements Module {
     if (this.#stopped) return;
     if (found === 'no answer') {
       const retryInMs = this.#audioBackoff.next();
-      this.#log.warn({ retryInMs }, 'no answer yet about the sound of the source, asking again');
+      // Said once at warn: a server that stays down would otherwise write a line every backoff step.
+      const level = this.#audioUnanswered++ === 0 ? 'warn' : 'debug';
+      this.#log[level]({ retryInMs }, 'no answer yet about the sound of the source, asking again');
       this.#audioRetry = setTimeout(() => {
         this.#audioRetry = undefined;
         void this.#lookUpAudio();
