@@ -2,14 +2,15 @@
 // costs per packet at the least (docs/rtsp.md, "Fan-out"). Sends a 12-byte header and a 1388-byte
 // payload as two pieces, as `udpSink` does, to a receiver in another process on loopback, in bursts of
 // 100 with a turn of the event loop between, from the server's own shared socket (`bindUdpPair`) and
-// from a connected one, and through the batch addon (udp-batch.c: one sendmmsg per burst, as a
-// session sends a frame); prints user and system CPU per datagram.
+// from a connected one, and through the batch addon (udp-batch.c: a burst is one frame to one viewer,
+// its headers stamped in C, in sendmmsg calls of 64); prints user and system CPU per datagram.
 // Run: node --import tsx bench/udp-send.ts (figures printed, nothing asserted).
 import { fork } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { setImmediate as turn } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { packetizeFrame } from '../src/rtp/packetized-frame.js';
 import { bindUdpPair } from '../src/rtsp/udp.js';
 
 const SENDS = 200_000;
@@ -52,8 +53,12 @@ if (process.argv[2] === 'receiver') {
   const burst = (send: () => void) => () => {
     for (let i = 0; i < BURST; i += 1) send();
   };
-  const headers = Buffer.alloc(12 * BURST);
-  const payloads = Array.from({ length: BURST }, () => payload);
+  // A frame of BURST packets as the sessions share it, and one viewer to send it to.
+  const frame = packetizeFrame(
+    Array.from({ length: BURST }, () => ({ payload: [payload], marker: false })),
+    96,
+  );
+  const targets = Uint32Array.from([0x7f000001, port, 0, 0, 0]);
   const { batch } = pair;
   for (let round = 0; round < 2; round += 1) {
     await measure(
@@ -66,7 +71,7 @@ if (process.argv[2] === 'receiver') {
     );
     if ('addon' in batch)
       await measure('the shared pair, batch addon (a sendmmsg per burst)', () => {
-        const taken = batch.addon.sendBatch(batch.fd, 0x7f000001, port, headers, 12, payloads);
+        const taken = batch.addon.sendFrames(batch.fd, frame.image, frame.offsets, targets);
         if (taken !== BURST) fail(new Error(`the kernel took ${taken} of ${BURST}`));
       });
     else console.log(`batch addon: ${batch.unavailable}`);

@@ -30,8 +30,11 @@ export interface PacketizedFrame {
    * stamp on its own copy; version, marker and payload type are filled in.
    */
   readonly image: Buffer;
-  /** Start of each packet's slot (its interleaved prefix) in `image`. */
-  readonly offsets: readonly number[];
+  /**
+   * Start of each packet's slot (its interleaved prefix) in `image`; a typed array, so the batch UDP send
+   * (src/rtsp/udp-batch.c) reads it without a call per element.
+   */
+  readonly offsets: Uint32Array;
   /** Each packet's RTP payload, a view into `image`: what UDP sends after a session's own header. */
   readonly payloads: readonly Buffer[];
   /** RTP payload bytes in all (for RTCP octet counts). */
@@ -46,12 +49,12 @@ export function packetizeFrame(packets: readonly RtpPayload[], payloadType: numb
     for (const piece of packet.payload) size += piece.length;
   }
   const image = Buffer.alloc(size);
-  const offsets: number[] = [];
+  const offsets = new Uint32Array(packets.length);
   const payloads: Buffer[] = [];
   let at = 0;
-  for (const packet of packets) {
+  for (const [index, packet] of packets.entries()) {
     const start = at;
-    offsets.push(start);
+    offsets[index] = start;
     image[at] = 0x24;
     at += INTERLEAVED_PREFIX;
     image[at] = 0x80;

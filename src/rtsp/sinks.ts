@@ -66,18 +66,15 @@ export function tcpSink(socket: Socket, channels: readonly [number, number]): Pa
 /**
  * RTP and RTCP to the client's ports from the shared pair. `ports` were validated by the Transport
  * parser (1-65535, consecutive) and `address` is the RTSP peer itself, so `send` cannot throw on them.
- * Each datagram is the session's 12-byte header and the shared payload, two pieces, no copy.
  *
- * With the batch addon, a frame's datagrams leave in one sendmmsg; the kernel has copied them when it
- * returns, so one header block serves every frame. What the kernel did not take at once (a full socket
- * buffer), and every frame while libuv still queues earlier datagrams (order), goes through dgram.
- * There the headers are views into a block kept from frame to frame; a block is written again only
- * after the last datagram of the frame that used it has left (its callback), else a new one is made.
+ * With the batch addon, the pair's fan-out sends each frame to every UDP viewer at once. What it cannot
+ * send goes through dgram here, each datagram the session's 12-byte header and the shared payload, two
+ * pieces, no copy. The headers are views into a block kept from frame to frame; a block is written again
+ * only after the last datagram of the frame that used it has left (its callback), else a new one is made.
  */
 export function udpSink(udp: UdpPair, address: string, ports: readonly [number, number]): UdpSink {
   const ignore = () => undefined;
-  const ipv4 = ipv4Number(address);
-  let batchHeaders = Buffer.alloc(0);
+  const to = { ipv4: ipv4Number(address), port: ports[0] };
   let headers: Buffer[] = [];
   let inFlight: Buffer[] | undefined;
 
@@ -110,25 +107,9 @@ export function udpSink(udp: UdpPair, address: string, ports: readonly [number, 
     if (from >= count) inFlight = undefined;
   };
 
-  /** How many of the frame's datagrams the kernel took in sendmmsg calls (none when it cannot be used). */
-  const sendBatched = (frame: PacketizedFrame, firstSeq: number, timestamp: number, ssrc: number) => {
-    const count = frame.payloads.length;
-    const { batch } = udp;
-    if (!('addon' in batch) || ipv4 === undefined || count === 0 || udp.rtp.getSendQueueCount() > 0) return 0;
-    if (batchHeaders.length < count * RTP_HEADER_SIZE)
-      batchHeaders = Buffer.allocUnsafeSlow(Math.max(count, 64) * RTP_HEADER_SIZE);
-    for (let i = 0; i < count; i += 1) {
-      const seq = (firstSeq + i) & 0xffff;
-      stampUdpHeader(frame, i, batchHeaders, seq, timestamp, ssrc, i * RTP_HEADER_SIZE);
-    }
-    const { addon, fd } = batch;
-    return Math.max(0, addon.sendBatch(fd, ipv4, ports[0], batchHeaders, RTP_HEADER_SIZE, frame.payloads));
-  };
-
   return {
     sendFrame(frame, firstSeq, timestamp, ssrc) {
-      const taken = sendBatched(frame, firstSeq, timestamp, ssrc);
-      if (taken < frame.payloads.length) sendQueued(frame, taken, firstSeq, timestamp, ssrc);
+      udp.fanout.send(frame, to, firstSeq, timestamp, ssrc, sendQueued);
     },
     sendRtcp(packet) {
       udp.rtcp.send(packet, ports[1], address, ignore);

@@ -1,103 +1,138 @@
-// One frame's RTP datagrams to one UDP viewer in one sendmmsg(2) call. Node sends each datagram with
-// its own sendmsg; a syscall costs more than the datagram's kernel work on a small camera CPU
-// (docs/rtsp.md, "UDP"). Built by scripts/build.mjs and scripts/package.mjs with Node-API 8, so one
-// build per architecture loads in Node 20 and 24 alike; without it the daemon sends through dgram.
+// One frame's RTP datagrams to every UDP viewer of a stream in as few sendmmsg(2) calls as the kernel
+// allows. Node sends each datagram with its own sendmsg, and a syscall costs more than the datagram's
+// kernel work on a small camera CPU; stamping each viewer's headers here, not in JavaScript, leaves a
+// viewer costing little more than its datagrams (docs/rtsp.md, "UDP"). Built by scripts/build.mjs and
+// scripts/package.mjs with Node-API 8, so one build per architecture loads in Node 20 and 24 alike;
+// without it the daemon sends through dgram.
 //
-// sendBatch(fd, ipv4, port, headers, headerSize, payloads) -> datagrams the kernel took (0..n), or
-// -errno when it took none. Datagram i is headers[i*headerSize .. +headerSize] then payloads[i].
-// The kernel copies the data before returning, so no buffer is held past the call. It never blocks
-// (MSG_DONTWAIT): a full socket buffer returns early and the caller queues the rest through dgram.
+// sendFrames(fd, image, offsets, targets) -> datagrams the kernel took (0..n), or -errno when it took
+// none. `image` is a PacketizedFrame's (src/rtp/packetized-frame.ts): packet i starts at offsets[i] with
+// a 4-byte interleaved prefix and a 12-byte RTP header whose first two bytes (version, marker, payload
+// type) are filled in, then its payload, up to the next offset or the image's end. `targets` holds five
+// numbers per viewer: IPv4 address, port, first sequence number, RTP timestamp, SSRC. Datagrams go
+// viewer after viewer, each viewer's in order, so n = viewers * packets, and a count short of n tells
+// the caller which viewers got all, some or none. The kernel copies the data before returning, so no
+// buffer is held past the call. It never blocks (MSG_DONTWAIT): a full socket buffer returns early and
+// the caller queues the rest through dgram.
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <node_api.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 
-// Per call; a keyframe of a fast stream has a few hundred datagrams, sent in several calls.
+// Per call; a keyframe of a fast stream has a few hundred datagrams per viewer, sent in several calls.
 #define BATCH 64
-#define MAX_HEADER 64
+#define PREFIX 4
+#define HEADER 12
+#define TARGET_FIELDS 5
 
 static napi_value fail(napi_env env, const char *message) {
   napi_throw_type_error(env, NULL, message);
   return NULL;
 }
 
-static napi_value send_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6)
-    return fail(env, "sendBatch takes 6 arguments");
-  int32_t fd, port, header_size;
-  uint32_t ip, count;
+static int uint32_array(napi_env env, napi_value value, uint32_t **data, size_t *length) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  void *raw;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, value, &type, length, &raw, NULL, NULL) != napi_ok ||
+      type != napi_uint32_array)
+    return 0;
+  *data = (uint32_t *)raw;
+  return 1;
+}
+
+static void put32(uint8_t *at, uint32_t value) {
+  at[0] = (uint8_t)(value >> 24);
+  at[1] = (uint8_t)(value >> 16);
+  at[2] = (uint8_t)(value >> 8);
+  at[3] = (uint8_t)value;
+}
+
+static napi_value send_frames(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4)
+    return fail(env, "sendFrames takes 4 arguments");
+  int32_t fd;
   if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) return fail(env, "bad fd");
-  if (napi_get_value_uint32(env, argv[1], &ip) != napi_ok) return fail(env, "bad address");
-  if (napi_get_value_int32(env, argv[2], &port) != napi_ok || port < 1 || port > 65535)
-    return fail(env, "bad port");
-  void *headers;
-  size_t headers_length;
-  if (napi_get_buffer_info(env, argv[3], &headers, &headers_length) != napi_ok)
-    return fail(env, "headers must be a Buffer");
-  if (napi_get_value_int32(env, argv[4], &header_size) != napi_ok || header_size < 1 ||
-      header_size > MAX_HEADER)
-    return fail(env, "bad header size");
-  bool is_array = false;
-  if (napi_is_array(env, argv[5], &is_array) != napi_ok || !is_array ||
-      napi_get_array_length(env, argv[5], &count) != napi_ok)
-    return fail(env, "payloads must be an array");
-  if ((size_t)count * (size_t)header_size > headers_length)
-    return fail(env, "headers shorter than the payloads need");
+  bool is_buffer = false;
+  uint8_t *image;
+  size_t image_length;
+  if (napi_is_buffer(env, argv[1], &is_buffer) != napi_ok || !is_buffer ||
+      napi_get_buffer_info(env, argv[1], (void **)&image, &image_length) != napi_ok)
+    return fail(env, "image must be a Buffer");
+  uint32_t *offsets, *targets;
+  size_t packets, fields;
+  if (!uint32_array(env, argv[2], &offsets, &packets)) return fail(env, "offsets must be a Uint32Array");
+  if (!uint32_array(env, argv[3], &targets, &fields) || fields % TARGET_FIELDS != 0)
+    return fail(env, "targets must be a Uint32Array of five numbers per viewer");
 
-  // Every payload checked before the first datagram leaves: a bad one must not cut a frame in two.
-  for (uint32_t i = 0; i < count; i++) {
-    napi_value element;
-    bool is_buffer = false;
-    if (napi_get_element(env, argv[5], i, &element) != napi_ok ||
-        napi_is_buffer(env, element, &is_buffer) != napi_ok || !is_buffer)
-      return fail(env, "each payload must be a Buffer");
+  // Everything checked before the first datagram leaves: a bad value must not cut a frame in two.
+  for (size_t i = 0; i < packets; i++) {
+    size_t end = i + 1 < packets ? offsets[i + 1] : image_length;
+    if ((size_t)offsets[i] + PREFIX + HEADER > end || end > image_length)
+      return fail(env, "offsets do not fit the image");
   }
-
-  struct sockaddr_in to;
-  memset(&to, 0, sizeof to);
-  to.sin_family = AF_INET;
-  to.sin_port = htons((uint16_t)port);
-  to.sin_addr.s_addr = htonl(ip);
+  size_t viewers = fields / TARGET_FIELDS;
+  for (size_t v = 0; v < viewers; v++) {
+    const uint32_t *t = targets + v * TARGET_FIELDS;
+    if (t[1] < 1 || t[1] > 65535) return fail(env, "bad port");
+    if (t[2] > 65535) return fail(env, "bad sequence number");
+  }
 
   struct mmsghdr messages[BATCH];
   struct iovec pieces[BATCH][2];
-  uint32_t done = 0;
+  struct sockaddr_in to[BATCH];
+  uint8_t headers[BATCH][HEADER];
+  size_t total = viewers * packets;
+  size_t done = 0;
   int error = 0;
-  while (done < count) {
-    uint32_t n = count - done < BATCH ? count - done : BATCH;
-    for (uint32_t i = 0; i < n; i++) {
-      napi_value element;
-      void *payload;
-      size_t payload_length;
-      if (napi_get_element(env, argv[5], done + i, &element) != napi_ok ||
-          napi_get_buffer_info(env, element, &payload, &payload_length) != napi_ok)
-        return fail(env, "a payload changed while it was sent");
-      pieces[i][0].iov_base = (char *)headers + (size_t)(done + i) * (size_t)header_size;
-      pieces[i][0].iov_len = (size_t)header_size;
-      pieces[i][1].iov_base = payload;
-      pieces[i][1].iov_len = payload_length;
-      memset(&messages[i], 0, sizeof messages[i]);
-      messages[i].msg_hdr.msg_name = &to;
-      messages[i].msg_hdr.msg_namelen = sizeof to;
-      messages[i].msg_hdr.msg_iov = pieces[i];
-      messages[i].msg_hdr.msg_iovlen = 2;
+  while (done < total) {
+    size_t n = total - done < BATCH ? total - done : BATCH;
+    for (size_t k = 0; k < n; k++) {
+      size_t v = (done + k) / packets;
+      size_t i = (done + k) % packets;
+      const uint32_t *t = targets + v * TARGET_FIELDS;
+      const uint8_t *slot = image + offsets[i];
+      size_t end = i + 1 < packets ? offsets[i + 1] : image_length;
+      uint8_t *header = headers[k];
+      header[0] = slot[PREFIX];
+      header[1] = slot[PREFIX + 1];
+      uint32_t seq = (t[2] + (uint32_t)i) & 0xffff;
+      header[2] = (uint8_t)(seq >> 8);
+      header[3] = (uint8_t)seq;
+      put32(header + 4, t[3]);
+      put32(header + 8, t[4]);
+      memset(&to[k], 0, sizeof to[k]);
+      to[k].sin_family = AF_INET;
+      to[k].sin_port = htons((uint16_t)t[1]);
+      to[k].sin_addr.s_addr = htonl(t[0]);
+      pieces[k][0].iov_base = header;
+      pieces[k][0].iov_len = HEADER;
+      pieces[k][1].iov_base = (void *)(slot + PREFIX + HEADER);
+      pieces[k][1].iov_len = end - offsets[i] - PREFIX - HEADER;
+      memset(&messages[k], 0, sizeof messages[k]);
+      messages[k].msg_hdr.msg_name = &to[k];
+      messages[k].msg_hdr.msg_namelen = sizeof to[k];
+      messages[k].msg_hdr.msg_iov = pieces[k];
+      messages[k].msg_hdr.msg_iovlen = 2;
     }
     int sent;
     do {
-      sent = sendmmsg(fd, messages, n, MSG_DONTWAIT);
+      sent = sendmmsg(fd, messages, (unsigned int)n, MSG_DONTWAIT);
     } while (sent < 0 && errno == EINTR);
     if (sent < 0) {
       error = errno;
       break;
     }
-    done += (uint32_t)sent;
-    if ((uint32_t)sent < n) break;
+    done += (size_t)sent;
+    if ((size_t)sent < n) break;
   }
   napi_value result;
   napi_create_int32(env, done > 0 || error == 0 ? (int32_t)done : -error, &result);
@@ -106,8 +141,8 @@ static napi_value send_batch(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   napi_value fn;
-  if (napi_create_function(env, "sendBatch", NAPI_AUTO_LENGTH, send_batch, NULL, &fn) != napi_ok ||
-      napi_set_named_property(env, exports, "sendBatch", fn) != napi_ok)
+  if (napi_create_function(env, "sendFrames", NAPI_AUTO_LENGTH, send_frames, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "sendFrames", fn) != napi_ok)
     return NULL;
   return exports;
 }

@@ -2,20 +2,17 @@ import type { Socket } from 'node:dgram';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
+/** Five numbers per viewer in `sendFrames`' targets: IPv4 address, port, first sequence number, timestamp, SSRC. */
+export const TARGET_FIELDS = 5;
+
 /**
- * The native batch send (udp-batch.c): datagram i is `headers[i*headerSize..]` then `payloads[i]`, all
- * to one IPv4 address and port, in sendmmsg calls that never block. Returns how many the kernel took,
- * or -errno when it took none.
+ * The native batch send (udp-batch.c): one packetized frame (its `image` and `offsets`) to every viewer
+ * in `targets`, each viewer's datagrams stamped with its own sequence numbers, timestamp and SSRC, viewer
+ * after viewer, in sendmmsg calls that never block. Returns how many datagrams the kernel took, or
+ * -errno when it took none.
  */
 export interface UdpBatchAddon {
-  sendBatch(
-    fd: number,
-    ipv4: number,
-    port: number,
-    headers: Buffer,
-    headerSize: number,
-    payloads: readonly Buffer[],
-  ): number;
+  sendFrames(fd: number, image: Buffer, offsets: Uint32Array, targets: Uint32Array): number;
 }
 
 /** What the RTP socket sends with: the addon and the socket's descriptor, or why dgram is used. */
@@ -33,7 +30,7 @@ const loaded = new Map<string, UdpBatchAddon | string>();
 function load(path: string): UdpBatchAddon | string {
   try {
     const addon = createRequire(import.meta.url)(path) as Partial<UdpBatchAddon>;
-    return typeof addon.sendBatch === 'function' ? (addon as UdpBatchAddon) : 'no sendBatch in the addon';
+    return typeof addon.sendFrames === 'function' ? (addon as UdpBatchAddon) : 'no sendFrames in the addon';
   } catch (err) {
     return `addon not loaded: ${(err as Error).message.split('\n')[0]}`;
   }

@@ -2,13 +2,16 @@ import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns';
 import { isIPv4 } from 'node:net';
 import { type UdpBatch, udpBatchFor } from './udp-batch.js';
+import { UdpFanout } from './udp-fanout.js';
 
 export interface UdpPair {
   rtp: Socket;
   rtcp: Socket;
   rtpPort: number;
-  /** RTP goes out a frame per sendmmsg when the addon is there (docs/rtsp.md, "UDP"). */
+  /** RTP goes out in sendmmsg calls when the addon is there (docs/rtsp.md, "UDP"). */
   batch: UdpBatch;
+  /** Each frame to all of the UDP viewers at once, through `batch`. */
+  fanout: UdpFanout;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,7 @@ export async function bindUdpPair(
         rtcp,
         rtpPort,
         batch: udpBatchFor(rtp, addonPath),
+        fanout: new UdpFanout(rtp, () => pair.batch),
         close: async () => {
           // The descriptor's number is free for the next socket or file once closed: never write to it again.
           pair.batch = { unavailable: 'the socket is closed' };

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packetizeH264 } from '../../src/rtp/h264-packetizer.js';
-import { packetizeFrame } from '../../src/rtp/packetized-frame.js';
+import { type PacketizedFrame, packetizeFrame } from '../../src/rtp/packetized-frame.js';
 import { udpSink } from '../../src/rtsp/sinks.js';
 import { bindUdpPair, type UdpPair } from '../../src/rtsp/udp.js';
-import { ipv4Number, socketFd } from '../../src/rtsp/udp-batch.js';
+import { ipv4Number, socketFd, type UdpBatchAddon } from '../../src/rtsp/udp-batch.js';
 
 interface Datagram {
   bytes: Buffer;
@@ -75,31 +75,45 @@ describe('batch UDP send (the udp-batch addon)', () => {
     expect(socketFd(udp.rtp)).not.toBe(socketFd(udp.rtcp));
   });
 
-  it('sends each header and payload as one datagram, in order, from the socket’s own port', async () => {
+  it('sends every packet to every viewer with the viewer’s own header, viewer after viewer', async () => {
     const udp = await pair();
     if (!('addon' in udp.batch)) throw new Error(udp.batch.unavailable);
-    const rx = await receiver();
-    closing.push(() => void rx.socket.close());
-    // More than one sendmmsg call's worth (64), with payloads of many sizes including none; small
-    // enough in all that the receiver's default buffer holds them until its loop reads them.
-    const count = 100;
-    const headers = randomBytes(count * 12);
-    const payloads = Array.from({ length: count }, (_, i) => randomBytes((i * 37) % 700));
-    const taken = udp.batch.addon.sendBatch(
-      udp.batch.fd,
-      ipv4Number('127.0.0.1') ?? 0,
-      rx.port,
-      headers,
-      12,
-      payloads,
+    const rxA = await receiver();
+    const rxB = await receiver();
+    closing.push(
+      () => void rxA.socket.close(),
+      () => void rxB.socket.close(),
     );
-    expect(taken).toBe(count);
-    const got = await rx.take(count);
-    for (const [i, datagram] of got.entries()) {
-      expect(datagram.port).toBe(udp.rtpPort);
-      expect(
-        datagram.bytes.equals(Buffer.concat([headers.subarray(i * 12, i * 12 + 12), payloads[i] as Buffer])),
-      ).toBe(true);
+    // More than one sendmmsg call's worth (64) per viewer, with payloads of many sizes including none;
+    // small enough in all that each receiver's default buffer holds them until its loop reads them.
+    const count = 100;
+    const payloads = Array.from({ length: count }, (_, i) => randomBytes((i * 37) % 700));
+    const packed = packetizeFrame(
+      payloads.map((p, i) => ({ payload: [p], marker: i === count - 1 })),
+      97,
+    );
+    const viewers = [
+      { rx: rxA, seq: 65_500, timestamp: 0xfffffff0, ssrc: 0x01020304 },
+      { rx: rxB, seq: 7, timestamp: 90_000, ssrc: 0xdeadbeef },
+    ];
+    const targets = Uint32Array.from(
+      viewers.flatMap((v) => [0x7f000001, v.rx.port, v.seq, v.timestamp, v.ssrc]),
+    );
+    expect(udp.batch.addon.sendFrames(udp.batch.fd, packed.image, packed.offsets, targets)).toBe(2 * count);
+    for (const v of viewers) {
+      const got = await v.rx.take(count);
+      for (const [i, datagram] of got.entries()) {
+        const header = Buffer.alloc(12);
+        header[0] = 0x80;
+        header[1] = (i === count - 1 ? 0x80 : 0) | 97;
+        header.writeUInt16BE((v.seq + i) & 0xffff, 2);
+        header.writeUInt32BE(v.timestamp, 4);
+        header.writeUInt32BE(v.ssrc, 8);
+        expect(datagram.port).toBe(udp.rtpPort);
+        expect(datagram.bytes.toString('hex')).toBe(
+          Buffer.concat([header, payloads[i] as Buffer]).toString('hex'),
+        );
+      }
     }
   });
 
@@ -107,29 +121,43 @@ describe('batch UDP send (the udp-batch addon)', () => {
     const udp = await pair();
     if (!('addon' in udp.batch)) throw new Error(udp.batch.unavailable);
     const { addon, fd } = udp.batch;
-    const loose = addon as unknown as { sendBatch: (...args: unknown[]) => number };
-    const one = [Buffer.alloc(4)];
-    expect(() => loose.sendBatch(fd, 0x7f000001, 9, Buffer.alloc(12), 12)).toThrow(TypeError);
-    expect(() => loose.sendBatch('x', 0x7f000001, 9, Buffer.alloc(12), 12, one)).toThrow(TypeError);
-    expect(() => loose.sendBatch(fd, 0x7f000001, 0, Buffer.alloc(12), 12, one)).toThrow(/bad port/);
-    expect(() => loose.sendBatch(fd, 0x7f000001, 9, Buffer.alloc(11), 12, one)).toThrow(/headers shorter/);
-    expect(() => loose.sendBatch(fd, 0x7f000001, 9, Buffer.alloc(12), 0, one)).toThrow(/header size/);
-    expect(() => loose.sendBatch(fd, 0x7f000001, 9, Buffer.alloc(12), 12, ['not a buffer'])).toThrow(
-      TypeError,
-    );
-    expect(() => loose.sendBatch(fd, 0x7f000001, 9, Buffer.alloc(12), 12, {})).toThrow(/array/);
-    // A bad payload at the end of a long frame: refused before any of the frame leaves.
+    const loose = addon as unknown as { sendFrames: (...args: unknown[]) => number };
+    const one = frame(100);
+    const to = (port: number, seq = 0) => Uint32Array.from([0x7f000001, port, seq, 0, 0]);
+    const refused: [unknown[], RegExp][] = [
+      [[fd, one.image, one.offsets], /4 arguments/],
+      [['x', one.image, one.offsets, to(9)], /bad fd/],
+      [[-1, one.image, one.offsets, to(9)], /bad fd/],
+      [[fd, 'image', one.offsets, to(9)], /image must be a Buffer/],
+      [[fd, one.image, [0], to(9)], /offsets must be a Uint32Array/],
+      [[fd, one.image, Int32Array.from([0]), to(9)], /offsets must be a Uint32Array/],
+      [[fd, one.image, one.offsets, [0x7f000001, 9, 0, 0, 0]], /targets must be/],
+      [[fd, one.image, one.offsets, Uint32Array.from([0x7f000001, 9, 0, 0])], /targets must be/],
+      [[fd, one.image, one.offsets, to(0)], /bad port/],
+      [[fd, one.image, one.offsets, to(65_536)], /bad port/],
+      [[fd, one.image, one.offsets, to(9, 65_536)], /bad sequence number/],
+      // A slot shorter than prefix and header, one past the image, and offsets out of order.
+      [[fd, one.image, Uint32Array.from([one.image.length - 8]), to(9)], /offsets do not fit/],
+      [[fd, one.image, Uint32Array.from([one.image.length + 1]), to(9)], /offsets do not fit/],
+      [[fd, Buffer.alloc(64), Uint32Array.from([32, 0]), to(9)], /offsets do not fit/],
+    ];
+    for (const [args, message] of refused)
+      expect(() => loose.sendFrames(...args), String(message)).toThrow(message);
+    // A bad viewer at the end of the list: refused before any datagram of the frame leaves.
     const rx = await receiver();
     closing.push(() => void rx.socket.close());
-    const long = [...Array.from({ length: 99 }, () => Buffer.alloc(8)), 'not a buffer'];
-    expect(() => loose.sendBatch(fd, 0x7f000001, rx.port, Buffer.alloc(1200), 12, long)).toThrow(/Buffer/);
-    expect(addon.sendBatch(fd, 0x7f000001, rx.port, Buffer.alloc(12), 12, [Buffer.from('after')])).toBe(1);
+    const long = frame(50_000);
+    const good = [0x7f000001, rx.port, 0, 0, 0];
+    const targets = Uint32Array.from([...good, ...good, 0x7f000001, 0, 0, 0, 0]);
+    expect(() => addon.sendFrames(fd, long.image, long.offsets, targets)).toThrow(/bad port/);
+    const after = packetizeFrame([{ payload: [Buffer.from('after')], marker: true }], 96);
+    expect(addon.sendFrames(fd, after.image, after.offsets, Uint32Array.from(good))).toBe(1);
     expect((await rx.take(1))[0]?.bytes.subarray(12).toString()).toBe('after');
     // A descriptor that is not a socket: the kernel's ENOTSOCK (88) comes back, nothing is thrown.
     const file = openSync(join(tmpdir(), `udp-batch-${process.pid}`), 'w');
     closing.push(() => closeSync(file));
-    expect(addon.sendBatch(file, 0x7f000001, 9, Buffer.alloc(12), 12, one)).toBe(-88);
-    expect(addon.sendBatch(fd, 0x7f000001, 9, Buffer.alloc(0), 12, [])).toBe(0);
+    expect(addon.sendFrames(file, one.image, one.offsets, to(9))).toBe(-88);
+    expect(addon.sendFrames(fd, one.image, one.offsets, new Uint32Array(0))).toBe(0);
   });
 
   it('forgets the descriptor once the pair is closed: its number may be another socket’s next', async () => {
@@ -144,45 +172,95 @@ describe('batch UDP send (the udp-batch addon)', () => {
     expect(udp.batch).toEqual({ unavailable: expect.stringMatching(/^addon not loaded: /) });
   });
 
-  it('makes a session’s datagrams byte for byte the same as dgram does, frame after frame', async () => {
-    const real = await pair();
-    if (!('addon' in real.batch)) throw new Error(real.batch.unavailable);
-    // The same pair, counting its batch sends: the frames must go the batch way, not fall back.
-    const { addon, fd } = real.batch;
-    let batchCalls = 0;
-    const counting: UdpPair = {
-      ...real,
-      batch: {
-        fd,
-        addon: {
-          sendBatch: (...args) => {
-            batchCalls += 1;
-            return addon.sendBatch(...args);
-          },
+  /**
+   * The real pair with its addon wrapped: counts the calls and the viewers in each, and lets `take`
+   * stand in for the kernel (how much of a call it accepts).
+   */
+  async function watchedPair(
+    take?: (addon: UdpBatchAddon, fd: number, frame: PacketizedFrame, targets: Uint32Array) => number,
+    udp?: UdpPair,
+  ) {
+    udp ??= await pair();
+    if (!('addon' in udp.batch)) throw new Error(udp.batch.unavailable);
+    const { addon, fd } = udp.batch;
+    const calls: number[] = [];
+    udp.batch = {
+      fd,
+      addon: {
+        sendFrames: (callFd, image, offsets, targets) => {
+          calls.push(targets.length / 5);
+          return take
+            ? take(addon, callFd, { image, offsets } as PacketizedFrame, targets)
+            : addon.sendFrames(callFd, image, offsets, targets);
         },
       },
     };
+    return { udp, calls };
+  }
+
+  /** Two viewers on a pair, and one on a pair without the addon that sends through dgram alone. */
+  async function viewers(udp: UdpPair) {
     const plain = await pair(join(tmpdir(), 'no-such-addon.node'));
-    const rxBatched = await receiver();
-    const rxPlain = await receiver();
-    closing.push(
-      () => void rxBatched.socket.close(),
-      () => void rxPlain.socket.close(),
-    );
-    const batchedSink = udpSink(counting, '127.0.0.1', [rxBatched.port, rxBatched.port + 1]);
-    const plainSink = udpSink(plain, '127.0.0.1', [rxPlain.port, rxPlain.port + 1]);
+    const rx = [await receiver(), await receiver(), await receiver()];
+    closing.push(...rx.map((r) => () => void r.socket.close()));
+    const sinks = rx.map((r, i) => udpSink(i < 2 ? udp : plain, '127.0.0.1', [r.port, r.port + 1]));
+    return { rx, sinks };
+  }
+
+  it('sends a frame to all of a stream’s UDP viewers in one call, byte for byte as dgram does', async () => {
+    const { udp, calls } = await watchedPair();
+    const { rx, sinks } = await viewers(udp);
     let seq = 65_500; // wraps within the first frame
     const frames = [frame(50_000), frame(3000), frame(0), frame(20_000)];
     for (const [i, f] of frames.entries()) {
-      batchedSink.sendFrame(f, seq, 3000 * i, 0xdeadbeef);
-      plainSink.sendFrame(f, seq, 3000 * i, 0xdeadbeef);
-      const [a, b] = await Promise.all([rxBatched.take(f.payloads.length), rxPlain.take(f.payloads.length)]);
-      expect(a.map((d) => d.bytes.toString('hex'))).toEqual(b.map((d) => d.bytes.toString('hex')));
-      expect(a.every((d) => d.bytes.readUInt32BE(8) === 0xdeadbeef && d.port === real.rtpPort)).toBe(true);
-      if (i === 0) expect(a[0]?.bytes.readUInt16BE(2)).toBe(65_500);
+      // As the hub gives a frame to every session in one turn.
+      for (const sink of sinks) sink.sendFrame(f, seq, 3000 * i, 0xdeadbeef);
+      const [a, b, plain] = await Promise.all(rx.map((r) => r.take(f.payloads.length)));
+      const hex = (datagrams: Datagram[] | undefined) => datagrams?.map((d) => d.bytes.toString('hex'));
+      expect(hex(a)).toEqual(hex(plain));
+      expect(hex(b)).toEqual(hex(plain));
+      expect(a?.every((d) => d.bytes.readUInt32BE(8) === 0xdeadbeef && d.port === udp.rtpPort)).toBe(true);
+      if (i === 0) expect(a?.[0]?.bytes.readUInt16BE(2)).toBe(65_500);
       seq = (seq + f.payloads.length) & 0xffff;
     }
-    expect(batchCalls).toBe(frames.length);
+    expect(calls).toEqual(frames.map(() => 2));
+  });
+
+  it('sends what the kernel did not take through dgram, each viewer’s datagrams in order', async () => {
+    const partly = 5;
+    // The kernel takes the first viewer's datagrams and the first few of the second's, then is full.
+    const { udp, calls } = await watchedPair((addon, fd, f, targets) => {
+      const count = f.offsets.length;
+      const first = addon.sendFrames(fd, f.image, f.offsets, targets.subarray(0, 5));
+      const end = f.offsets[partly] ?? f.image.length;
+      const second = addon.sendFrames(
+        fd,
+        f.image.subarray(0, end),
+        f.offsets.subarray(0, partly),
+        targets.subarray(5),
+      );
+      expect([first, second]).toEqual([count, partly]);
+      return count + partly;
+    });
+    const { rx, sinks } = await viewers(udp);
+    const f = frame(30_000);
+    for (const sink of sinks) sink.sendFrame(f, 100, 9000, 0x0badcafe);
+    const [a, b, plain] = await Promise.all(rx.map((r) => r.take(f.payloads.length)));
+    const hex = (datagrams: Datagram[] | undefined) => datagrams?.map((d) => d.bytes.toString('hex'));
+    expect(hex(a)).toEqual(hex(plain));
+    expect(hex(b)).toEqual(hex(plain));
+    expect(calls).toEqual([2]);
+  });
+
+  it('drops a frame sent in the same turn as the pair closes, without a throw', async () => {
+    // Closed by the test, not after it.
+    const { udp, calls } = await watchedPair(undefined, await bindUdpPair('127.0.0.1', 0));
+    const rx = await receiver();
+    closing.push(() => void rx.socket.close());
+    udpSink(udp, '127.0.0.1', [rx.port, rx.port + 1]).sendFrame(frame(3000), 0, 0, 1);
+    // Sending through dgram on the closed socket would throw in the flush, an uncaught error here.
+    await udp.close();
+    expect(calls).toEqual([]);
   });
 
   it('reads only dotted IPv4 literals as addresses', () => {
