@@ -1,9 +1,9 @@
 // One frame's RTP datagrams to every UDP viewer of a stream in as few sendmmsg(2) calls as the kernel
 // allows. Node sends each datagram with its own sendmsg, and a syscall costs more than the datagram's
 // kernel work on a small camera CPU; stamping each viewer's headers here, not in JavaScript, leaves a
-// viewer costing little more than its datagrams (docs/rtsp.md, "UDP: a frame to every viewer"). Built by scripts/build.mjs and
-// scripts/package.mjs with Node-API 8, so one build per architecture loads in Node 20 and 24 alike;
-// without it the daemon sends through dgram.
+// viewer costing little more than its datagrams (docs/rtsp.md, "UDP: a frame to every viewer"). Built
+// by scripts/build.mjs and scripts/package.mjs with Node-API 8, so one build per architecture loads in
+// Node 20 and 24 alike; without it the daemon sends through dgram.
 //
 // sendFrames(fd, image, offsets, targets) -> datagrams the kernel took (0..n), or -errno when it took
 // none. `image` is a PacketizedFrame's (src/rtp/packetized-frame.ts): packet i starts at offsets[i] with

@@ -2,7 +2,7 @@ import type { Socket } from 'node:dgram';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-/** Five numbers per viewer in `sendFrames`' targets: IPv4 address, port, first sequence number, timestamp, SSRC. */
+/** Numbers per viewer in `sendFrames` targets: IPv4 address, port, first sequence number, timestamp, SSRC. */
 export const TARGET_FIELDS = 5;
 
 /**

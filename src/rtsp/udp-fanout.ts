@@ -22,9 +22,9 @@ interface Pending {
  * A stream's frame reaches every session in one turn of the event loop (one hub event), so the frames
  * the UDP viewers are sent in that turn are gathered here and leave when it ends, each frame to all of
  * its viewers in one addon call: the headers are stamped in C and the datagrams of several viewers share
- * a sendmmsg, as GStreamer's multiudpsink does (docs/rtsp.md, "UDP: a frame to every viewer"). What the kernel does not take, and
- * every frame while dgram still queues earlier datagrams (so none overtakes another), goes through each
- * viewer's dgram path.
+ * a sendmmsg, as GStreamer's multiudpsink does (docs/rtsp.md, "UDP: a frame to every viewer"). What the
+ * kernel does not take, and every frame while dgram still queues earlier datagrams (so none overtakes
+ * another), goes through each viewer's dgram path.
  */
 export class UdpFanout {
   readonly #socket: Socket;

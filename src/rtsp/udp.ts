@@ -8,7 +8,7 @@ export interface UdpPair {
   rtp: Socket;
   rtcp: Socket;
   rtpPort: number;
-  /** RTP goes out in sendmmsg calls when the addon is there (docs/rtsp.md, "UDP: a frame to every viewer"). */
+  /** RTP goes out in sendmmsg calls with the addon (docs/rtsp.md, "UDP: a frame to every viewer"). */
   batch: UdpBatch;
   /** Each frame to all of the UDP viewers at once, through `batch`. */
   fanout: UdpFanout;

@@ -201,7 +201,7 @@ describe(`the linux-${ARCH} archive, run as on a camera`, () => {
     expect(other).toEqual([]);
   });
 
-  it('sends RTP over UDP a frame per sendmmsg, with the archive’s addon, and ffmpeg decodes it', async () => {
+  it('sends RTP over UDP in sendmmsg calls, with the archive’s addon, and ffmpeg decodes it', async () => {
     const send = JSON.parse(await daemon.waitForLog('rtsp udp send')) as { send: string; why?: string };
     expect(send.send, send.why).toBe('sendmmsg');
     const url = withCredentials(`rtsp://127.0.0.1:${rtspPort}/main`, {
