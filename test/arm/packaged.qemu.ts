@@ -111,8 +111,12 @@ describe(`the linux-${ARCH} archive, run as on a camera`, () => {
       writerErrors += d.toString();
     });
 
+    // Node's flags as the archive's unit gives them, so the emulated run is the camera's.
+    const unit = await readFile(join(unpacked, 'systemd', 'ipcam-agent.service'), 'utf8');
+    const flags =
+      /^ExecStart=\S+ ((?:--\S+ )*)\S*ipcam-agent\.js run/m.exec(unit)?.[1]?.trim().split(' ') ?? [];
     const started = Date.now();
-    const launch = [node, join(unpacked, 'bin', 'ipcam-agent.js')];
+    const launch = [node, ...flags, join(unpacked, 'bin', 'ipcam-agent.js')];
     daemon = new DaemonProcess(
       ['run', '--config', device.configPath],
       {},
@@ -161,9 +165,13 @@ describe(`the linux-${ARCH} archive, run as on a camera`, () => {
     // CI installs each architecture's gcc (.ci/run): the batch UDP send is in every archive it proves.
     expect(info.native).toEqual({ 'udp-batch': 'built' });
     expect(await elfMachine(join(unpacked, 'dist', 'native', 'udp-batch.node'))).toBe(target?.elfMachine);
-    // The repository unit's Node flags (--lite-mode, docs/deployment.md) carry over to the packaged Node.
+    // The repository unit's Node flags (docs/deployment.md) carry over to the packaged Node, and the
+    // daemon above runs with them.
     expect(unit).toContain(
-      `ExecStart=${info.node.path} --lite-mode /usr/lib/ipcam-agent/bin/ipcam-agent.js run`,
+      `ExecStart=${info.node.path} --optimize-for-size --max-semi-space-size=1 --no-node-snapshot /usr/lib/ipcam-agent/bin/ipcam-agent.js run`,
+    );
+    expect(daemon.child.spawnargs).toEqual(
+      expect.arrayContaining(['--optimize-for-size', '--max-semi-space-size=1', '--no-node-snapshot']),
     );
     for (const file of ['config/config.example.yaml', 'config/boards/raspberry-pi.yaml', 'docs/boards.md'])
       expect(existsSync(join(unpacked, file)), file).toBe(true);
