@@ -1,7 +1,8 @@
 // The memory budget of a camera (issue #11, point 4): the daemon (`ipcam-agent run`) and every child it
 // keeps, RSS and PSS from /proc/<pid>/smaps_rollup, in the states a camera lives in: idle with media and
 // motion, one and four RTSP viewers, one WebRTC viewer with talk-back, an alarm with its snapshot and
-// clip, and an OTA download. At 2 and 11 Mbit/s 1080p main streams, with the ffmpeg capture source
+// clip, an OTA download, and a moving picture analysed with nothing masked (every other state masks the
+// picture, so there the detector has next to nothing to do). At 2 and 11 Mbit/s 1080p main streams, with the ffmpeg capture source
 // (test picture, encoded by libx264) and with a `pipe` source (already encoded: a FIFO per stream, fed
 // by an ffmpeg of this benchmark's own that copies a fixture in real time). Each figure is the peak of
 // samples every 200 ms over the state's window. Not in `npm run bench` (it takes about 4 minutes):
@@ -34,7 +35,7 @@ const { values: opts } = parseArgs({
     rate: { type: 'string', multiple: true },
     'node-flags': { type: 'string', default: '' },
     'ota-mb': { type: 'string', default: '96' },
-    /** Only these states (idle, rtsp, webrtc, alarm, ota); idle is always measured. */
+    /** Only these states (idle, rtsp, webrtc, alarm, motion, ota); idle is always measured. */
     only: { type: 'string', multiple: true },
     /** The daemon's entry (default bin/ipcam-agent.js): a saved dist/bundle/main.js compares builds. */
     entry: { type: 'string' },
@@ -329,6 +330,7 @@ async function states(
   if (want('rtsp')) await rtsp(cam, measure);
   if (want('webrtc')) await webrtc(cam, observer, keys.cloud, measure);
   if (want('alarm')) await alarm(cam, observer, measure);
+  if (want('motion')) await moving(cam, observer, measure);
   if (want('ota')) await otaDownload(cam, observer, keys.ota, ota, measure);
   return rows;
 }
@@ -425,6 +427,24 @@ async function alarm(cam: Camera, observer: Observer, measure: Measure): Promise
     await ended;
     await desired(observer, cam.serial, { motion: { enabled: true, cooldownSeconds: 0, zones: [MASK_ALL] } });
   });
+}
+
+/**
+ * The other states mask the whole picture, so the detector has next to nothing to do. Here nothing is
+ * masked and the test picture moves everywhere: the detector's full cost, with the alarm it raises
+ * (snapshot, clip) open throughout.
+ */
+async function moving(cam: Camera, observer: Observer, measure: Measure): Promise<void> {
+  const started = observer.next(
+    (m) => m.topic === `cam/v1/${cam.serial}/evt/motion` && m.json().source === 'video',
+    'video alarm',
+    60000,
+  );
+  await desired(observer, cam.serial, { motion: { enabled: true, cooldownSeconds: 0, zones: [] } });
+  await started;
+  await measure('moving picture analysed, video alarm open', () => sleep(10_000));
+  await desired(observer, cam.serial, { motion: { enabled: false } });
+  await desired(observer, cam.serial, { motion: { enabled: true, cooldownSeconds: 0, zones: [MASK_ALL] } });
 }
 
 async function otaDownload(

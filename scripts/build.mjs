@@ -7,7 +7,7 @@ import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { buildUdpBatch } from './native.mjs';
+import { buildAddons } from './native.mjs';
 import { patchWerift } from './werift-patches.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -75,9 +75,11 @@ await build({
   },
 });
 
-// The batch UDP sender for this machine's architecture; the daemon works without it (dgram).
-const native = join(root, 'dist', 'native', 'udp-batch.node');
-rmSync(native, { force: true });
-const notBuilt = buildUdpBatch('cc', native);
-if (notBuilt)
-  process.stderr.write(`build: udp-batch addon not built (${notBuilt}); RTSP over UDP uses dgram\n`);
+// The addons for this machine's architecture; the daemon works without them (dgram for RTP over UDP,
+// the TypeScript motion loops).
+const nativeDir = join(root, 'dist', 'native');
+rmSync(nativeDir, { recursive: true, force: true });
+for (const [name, notBuilt] of Object.entries(buildAddons('cc', nativeDir))) {
+  if (notBuilt)
+    process.stderr.write(`build: ${name} addon not built (${notBuilt}); the daemon runs without it\n`);
+}

@@ -1,7 +1,8 @@
-// Compiles the daemon's one native addon, src/rtsp/udp-batch.c (a batch UDP send), for one
-// architecture. Node-API 8 makes one build load in every Node from 20 on; the headers come with the
-// Node that runs this script (a release tarball's include/node, Debian's /usr/include/node).
-// Optional by design: without a compiler the daemon sends through dgram, as before (docs/rtsp.md).
+// Compiles the daemon's native addons for one architecture: src/rtsp/udp-batch.c (a batch UDP send)
+// and src/motion/kernels.c (the motion detector's per-cell loops). Node-API 8 makes one build load in
+// every Node from 20 on; the headers come with the Node that runs this script (a release tarball's
+// include/node, Debian's /usr/include/node). Optional by design: without a compiler the daemon sends
+// through dgram (docs/rtsp.md) and runs the TypeScript motion loops (docs/motion.md), as before.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,19 +29,34 @@ function nodeHeaders() {
   return candidates.find((dir) => existsSync(join(dir, 'node_api.h')));
 }
 
+/** Each addon's source; it is built as dist/native/<name>.node. */
+export const ADDONS = {
+  'udp-batch': join('src', 'rtsp', 'udp-batch.c'),
+  'motion-kernels': join('src', 'motion', 'kernels.c'),
+};
+
 /**
- * Builds `out` (a .node file) with `cc`; returns undefined on success, else why not (no compiler,
- * no headers, or the compiler's first lines of complaint).
+ * Builds every addon into `dir` with `cc`; returns, per addon, undefined when built, else why not (no
+ * compiler, no headers, or the compiler's first lines of complaint).
  */
-export function buildUdpBatch(cc, out) {
+export function buildAddons(cc, dir) {
+  return Object.fromEntries(
+    Object.keys(ADDONS).map((name) => [name, buildAddon(name, cc, join(dir, `${name}.node`))]),
+  );
+}
+
+/** Builds addon `name` as `out` (a .node file) with `cc`; undefined on success, else why not. */
+export function buildAddon(name, cc, out) {
   const headers = nodeHeaders();
   if (!headers) return 'no node_api.h next to this Node or in /usr/include/node';
   if (spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cc], { stdio: 'ignore' }).status !== 0)
     return `${cc} not found`;
   mkdirSync(dirname(out), { recursive: true });
-  const source = join(root, 'src', 'rtsp', 'udp-batch.c');
+  const source = join(root, ADDONS[name]);
   const args = [
     '-O2',
+    // No fused multiply-add (ARM has them): the motion kernels must round as V8 does, step by step.
+    '-ffp-contract=off',
     '-shared',
     '-fPIC',
     '-Wall',
@@ -50,6 +66,7 @@ export function buildUdpBatch(cc, out) {
     '-I',
     headers,
     source,
+    '-lm',
     '-o',
     out,
   ];

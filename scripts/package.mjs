@@ -20,7 +20,7 @@ import {
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildUdpBatch, compilerFor } from './native.mjs';
+import { buildAddons, compilerFor } from './native.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -228,13 +228,18 @@ function stageArch(arch, stage) {
   );
   writeFileSync(join(stage, 'VERSION'), `${version}\n`);
   const node = addNode(arch, stage);
-  // Without it the daemon sends RTP over UDP through dgram: slower per viewer, the same datagrams.
-  const notBuilt = buildUdpBatch(compilerFor(arch), join(stage, 'dist', 'native', 'udp-batch.node'));
-  if (notBuilt)
-    say(
-      `${arch}: udp-batch addon not built (${notBuilt}); apt-get install the arch's gcc and libc6-dev-*-cross`,
-    );
-  const native = { 'udp-batch': notBuilt ? `not built: ${notBuilt}` : 'built' };
+  // Without them the daemon sends RTP over UDP through dgram (slower per viewer, the same datagrams) and
+  // runs the TypeScript motion loops (the same results; under --lite-mode, 10-30 times the CPU).
+  const native = {};
+  for (const [name, notBuilt] of Object.entries(
+    buildAddons(compilerFor(arch), join(stage, 'dist', 'native')),
+  )) {
+    if (notBuilt)
+      say(
+        `${arch}: ${name} addon not built (${notBuilt}); apt-get install the arch's gcc and libc6-dev-*-cross`,
+      );
+    native[name] = notBuilt ? `not built: ${notBuilt}` : 'built';
+  }
   // The unit runs the archive's own Node when it carries one, the board's otherwise.
   const unit = readFileSync(join(root, 'systemd', 'ipcam-agent.service'), 'utf8');
   const execStart = /^ExecStart=\/usr\/bin\/node /m;

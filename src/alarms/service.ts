@@ -110,6 +110,8 @@ export class AlarmService implements Module {
         this.#deps.onNight?.(transition);
       },
     });
+    // Under --lite-mode the TypeScript loops cost 10-30 times the addon's (docs/motion.md): worth a line.
+    this.#log.info({ kernels: this.#engine.kernels }, 'motion detector');
     this.#deps.bus.on(this, 'settings.changed', ({ settings: next, changed }) => {
       if (changed.includes('privacyMode') && next.privacyMode) {
         // Nothing recorded or analysed from now on; an alarm in progress ends here.

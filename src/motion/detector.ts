@@ -1,10 +1,12 @@
 import { type Blob, BlobFinder } from './blobs.js';
+import { COMPARE_PARAMS, type CompareParams, compareCells, packCompareParams, weighCells } from './cells.js';
 import { type Outline, outlineOf } from './edges.js';
 import { type Blobs, binFrame, type Grid, gridFor, majority } from './grid.js';
-import { LightEstimator, type LightFit, lightGroup, litBackground, litDiff } from './photometry.js';
+import { type CellArrays, type KernelChoice, type MotionAddon, motionAddon } from './kernels.js';
+import { LightEstimator, type LightFit, lightGroup } from './photometry.js';
 import { type SensitivityParams, sensitivityParams } from './sensitivity.js';
 import { type Shift, ShiftEstimator, shiftInto } from './shift.js';
-import { lightOnly } from './structure.js';
+import { lightOnly, RESIDUAL } from './structure.js';
 import { type Heading, heading, type Side, type Track, Tracker } from './tracker.js';
 import { type MotionZone, maskArea, zoneMask, zoneNeeds } from './zones.js';
 
@@ -83,6 +85,11 @@ export interface DetectorOptions {
    * noise (0: off). In heavy noise it finds faint objects a single frame cannot show.
    */
   meanSeconds?: number;
+  /**
+   * The per-cell loops to run: the native addon's (kernels.c; an error when it is not built) or the
+   * TypeScript originals. By default the addon's when it loads: the results are the same.
+   */
+  kernels?: KernelChoice;
 }
 
 /** Levels: the smallest noise (mean absolute deviation) a cell is assumed to have. */
@@ -190,7 +197,8 @@ export class MotionDetector {
   readonly #stillMs: number;
   readonly #fastMs: number;
   readonly #warmupFrames: number;
-  readonly #light = new LightEstimator();
+  readonly #addon: MotionAddon | undefined;
+  readonly #light: LightEstimator;
   readonly #blobs: Blobs = { count: 0, x0: 0, y0: 0, x1: -1, y1: -1 };
   readonly #finder = new BlobFinder();
   readonly #tracker = new Tracker();
@@ -208,7 +216,7 @@ export class MotionDetector {
   #work = new Float32Array(0);
   #aligned = new Float32Array(0);
   #slack = new Float32Array(0);
-  readonly #shifter = new ShiftEstimator();
+  readonly #shifter: ShiftEstimator;
   readonly #shift: Shift = { dx: 0, dy: 0 };
   readonly #lastShift: Shift = { dx: 0, dy: 0 };
   #shiftSince: number | undefined;
@@ -238,6 +246,10 @@ export class MotionDetector {
   /** Of this frame's changed cells, those that changed since the previous frame. */
   #fresh = 0;
   readonly #floorByLevel = new Float32Array(256);
+  /** Out-parameters of the per-cell loops, and `#compare`'s parameters packed for the addon. */
+  readonly #counts = new Int32Array(3);
+  readonly #counts5 = new Int32Array(5);
+  readonly #packed = new Float64Array(COMPARE_PARAMS.length);
   readonly #outline: Outline = { edge: 0, brighter: 0 };
 
   /** The median frame-to-frame change of a cell over the whole picture (levels): the sensor's noise. */
@@ -264,6 +276,18 @@ export class MotionDetector {
     this.#stillMs = (options.stillSeconds ?? 10) * 1000;
     this.#fastMs = Math.max(0, (options.meanSeconds ?? FAST_MS / 1000) * 1000);
     this.#warmupFrames = Math.max(1, options.warmupFrames ?? 8);
+    const addon = options.kernels === 'typescript' ? undefined : motionAddon();
+    if (options.kernels === 'native' && typeof addon === 'string') {
+      throw new Error(`native motion kernels: ${addon}`);
+    }
+    this.#addon = typeof addon === 'string' ? undefined : addon;
+    this.#light = new LightEstimator(this.#addon);
+    this.#shifter = new ShiftEstimator(this.#addon);
+  }
+
+  /** Whose per-cell loops run: the addon's or the TypeScript ones. */
+  get kernels(): KernelChoice {
+    return this.#addon ? 'native' : 'typescript';
   }
 
   get params(): SensitivityParams {
@@ -311,7 +335,10 @@ export class MotionDetector {
     const prev = this.#cur;
     this.#cur = this.#prev;
     this.#prev = prev;
-    const brightness = binFrame(data, width, this.#grid, this.#cur);
+    const grid = this.#grid;
+    const brightness = this.#addon
+      ? this.#addon.binFrame(data, width, grid.bin, grid.width, grid.height, this.#cur)
+      : binFrame(data, width, grid, this.#cur);
     this.#flicker = temporalNoise(this.#cur, this.#prev, this.#histogram);
     this.#holdUntil ??= ts + this.#holdMs;
     if (this.#learnt < this.#warmupFrames || ts < this.#holdUntil) {
@@ -372,7 +399,12 @@ export class MotionDetector {
       this.#shiftSince = undefined;
       return shift;
     }
-    shiftInto(this.#bg, this.#grid, shift, this.#aligned, this.#slack);
+    if (this.#addon) {
+      const { width: gw, height: gh } = this.#grid;
+      this.#addon.shiftInto(this.#bg, gw, gh, shift.dx, shift.dy, this.#aligned, this.#slack);
+    } else {
+      shiftInto(this.#bg, this.#grid, shift, this.#aligned, this.#slack);
+    }
     this.#work = this.#aligned;
     const last = this.#lastShift;
     if (this.#shiftSince === undefined || last.dx !== shift.dx || last.dy !== shift.dy) {
@@ -479,27 +511,21 @@ export class MotionDetector {
    */
   #weigh(fit: LightFit): Verdict {
     const { slope, offset } = fit;
-    const cur = this.#cur;
-    const bg = this.#work;
-    const dev = this.#dev;
-    const floor = this.#floorByLevel;
-    const unsure = this.#unsure;
     const k = this.#params.thresholdK;
-    let plain = 0;
-    let lit = 0;
-    let sampled = 0;
-    for (let i = 0; i < cur.length; i += WEIGH_STRIDE) {
-      // A cell the last switch left unexplained has no background yet to weigh a light against.
-      if (unsure[i] === 1) continue;
-      const b = bg[i] as number;
-      const c = cur[i] as number;
-      const noise = dev[i] as number;
-      const least = floor[b | 0] as number;
-      const limit = k * Math.max(noise, least);
-      if (Math.abs(c - b) > limit) plain += 1;
-      if (litDiff(b, c, slope, offset, 0) > limit) lit += 1;
-      sampled += 1;
-    }
+    const args = [
+      this.#cur,
+      this.#work,
+      this.#dev,
+      this.#floorByLevel,
+      this.#unsure,
+      k,
+      slope,
+      offset,
+    ] as const;
+    const counts = this.#counts;
+    if (this.#addon) this.#addon.weigh(...args, WEIGH_STRIDE, counts);
+    else weighCells(...args, WEIGH_STRIDE, counts);
+    const [plain, lit, sampled] = counts as unknown as [number, number, number];
     if (lit > plain || (lit === plain && plain > 0)) return 'refused';
     return lit < plain * SWITCH_RATIO && plain - lit > sampled * SWITCH_MIN_GAIN ? 'switched' : 'accepted';
   }
@@ -544,126 +570,55 @@ export class MotionDetector {
    * `stillSeconds` is taken as the new background.
    */
   #compare(slope: number, offset: number, absorb: boolean, dt: number): number {
-    const steady = slope === 0 && offset === 0;
-    const floor = this.#floorByLevel;
-    const cur = this.#cur;
-    const prev = this.#prev;
-    const bg = this.#work;
-    const dev = this.#dev;
-    const still = this.#still;
-    const unsure = this.#unsure;
-    const changed = this.#changed;
-    const mask = this.#mask;
-    const k = this.#params.thresholdK;
-    const stillMs = this.#stillMs;
-    const aBg = 1 - Math.exp(-dt / this.#tau.bg);
-    const aFg = 1 - Math.exp(-dt / this.#tau.fg);
-    const aDev = 1 - Math.exp(-dt / this.#tau.dev);
-    const ref = this.#ref;
-    ref.set(bg);
-    const lit = this.#lit;
-    const shaken = this.#work !== this.#bg;
-    const fast = this.#fast;
-    const fdev = this.#fastDev;
+    this.#ref.set(this.#work);
     const useFast = this.#fastMs > 0;
-    const shaky = this.#shaky;
-    const averaged = useFast && steady && !shaky;
+    const averaged = useFast && slope === 0 && offset === 0 && !this.#shaky;
     this.#averaged = averaged;
-    const aFast = useFast ? 1 - Math.exp(-dt / this.#fastMs) : 1;
-    const slack = this.#slack;
-    const { width: gw, height: gh } = this.#grid;
-    let count = 0;
-    let fresh = 0;
-    let inMask = 0;
-    for (let i = 0; i < cur.length; i += 1) {
-      const b = bg[i] as number;
-      const c = cur[i] as number;
-      const noise = dev[i] as number;
-      const least = floor[b | 0] as number;
-      const limit = k * Math.max(noise, least);
-      if (unsure[i] === 1) {
-        // Left unexplained by the last switch: out of the count. Its background is the mean of what it
-        // has shown since it last moved, and its own once it has held still for UNSURE_MS.
-        changed[i] = 0;
-        const run = c > b ? c - b : b - c;
-        if (run > limit) {
-          count += 1;
-          still[i] = 0;
-          bg[i] = c;
-          continue;
-        }
-        const held = (still[i] as number) + dt;
-        bg[i] = b + ((c - b) * dt) / (held + dt);
-        if (held >= UNSURE_MS) {
-          unsure[i] = 0;
-          still[i] = 0;
-        } else {
-          still[i] = held;
-        }
-        continue;
-      }
-      let d = steady ? (c > b ? c - b : b - c) : litDiff(b, c, slope, offset);
-      if (shaken) {
-        // The background was moved by a whole-picture shift known to a pixel: allow its doubt.
-        const doubt = slack[i] as number;
-        d = d > doubt ? d - doubt : 0;
-      }
-      if (shaky && d > limit) d = nearestDiff(ref, i, gw, gh, c, d, steady, slope, offset);
-      const base = absorb ? litBackground(b, c, slope, offset) : b;
-      // The cell's recent mean, against its own noise: in heavy noise (night) an object too faint for
-      // one frame shows after two or three, where raising the threshold would hide it.
-      const f = (fast[i] as number) + aFast * (c - (fast[i] as number));
-      fast[i] = f;
-      const df = f > b ? f - b : b - f;
-      const fnoise = fdev[i] as number;
-      // Where something has just left (an object, a beam), the mean still remembers it while the frame
-      // has moved back: the frame must be at least about as far out as the mean.
-      const now = c - b;
-      const slow =
-        averaged &&
-        noise >= NOISY &&
-        df > k * Math.max(fnoise, least * FAST_SHARE) &&
-        now * (f - b) > 0 &&
-        (now > 0 ? now : -now) >= SLOW_AGREE * df;
-      if (d <= limit && !slow) {
-        changed[i] = 0;
-        still[i] = 0;
-        bg[i] = base + aBg * (c - base);
-        dev[i] = noise + aDev * (d - noise);
-        fdev[i] = fnoise + aDev * (df - fnoise);
-        continue;
-      }
-      // Brighter or darker but the same scene (a shadow, a headlight, a lamp)? Decided per blob.
-      // A change only the running mean shows is judged on it: half the noise, twice the power in the
-      // dark. Not one the frame shows: a mean is the blend of a few lights, and a background that took in
-      // part of a passing beam no longer matches it cell for cell.
-      lit[i] = (
-        d <= limit
-          ? lightOnly(fast, ref, i, gw, gh, Math.max(fnoise, least * FAST_SHARE, NOISE_FLOOR), RESIDUAL_MEAN)
-          : lightOnly(cur, ref, i, gw, gh, Math.max(noise, least))
-      )
-        ? 1
-        : 0;
-      count += 1;
-      const c0 = prev[i] as number;
-      const moved = (c > c0 ? c - c0 : c0 - c) > limit;
-      if (moved) fresh += 1;
-      const held = moved ? 0 : (still[i] as number) + dt;
-      if (held >= stillMs) {
-        changed[i] = 0;
-        still[i] = 0;
-        bg[i] = c;
-      } else {
-        const counts = mask[i] as number;
-        changed[i] = counts;
-        inMask += counts;
-        still[i] = held;
-        bg[i] = base + aFg * (c - base);
-      }
-    }
-    this.#changedInMask = inMask;
-    this.#fresh = fresh;
-    return count;
+    const params: CompareParams = {
+      slope,
+      offset,
+      absorb: absorb ? 1 : 0,
+      shaken: this.#work !== this.#bg ? 1 : 0,
+      shaky: this.#shaky ? 1 : 0,
+      averaged: averaged ? 1 : 0,
+      k: this.#params.thresholdK,
+      stillMs: this.#stillMs,
+      dt,
+      aBg: 1 - Math.exp(-dt / this.#tau.bg),
+      aFg: 1 - Math.exp(-dt / this.#tau.fg),
+      aDev: 1 - Math.exp(-dt / this.#tau.dev),
+      aFast: useFast ? 1 - Math.exp(-dt / this.#fastMs) : 1,
+      gw: this.#grid.width,
+      gh: this.#grid.height,
+      unsureMs: UNSURE_MS,
+      noisy: NOISY,
+      fastShare: FAST_SHARE,
+      slowAgree: SLOW_AGREE,
+      noiseFloor: NOISE_FLOOR,
+      residualMean: RESIDUAL_MEAN,
+    };
+    const cells: CellArrays = [
+      this.#cur,
+      this.#prev,
+      this.#work,
+      this.#ref,
+      this.#dev,
+      this.#still,
+      this.#fast,
+      this.#fastDev,
+      this.#slack,
+      this.#floorByLevel,
+      this.#unsure,
+      this.#changed,
+      this.#mask,
+      this.#lit,
+    ];
+    const counts = this.#counts;
+    if (this.#addon) this.#addon.compare(...cells, packCompareParams(params, this.#packed), counts);
+    else compareCells(cells, params, counts);
+    this.#fresh = counts[1] as number;
+    this.#changedInMask = counts[2] as number;
+    return counts[0] as number;
   }
 
   /**
@@ -685,7 +640,7 @@ export class MotionDetector {
       this.#tracker.update([], ts, grid.width, grid.height);
       return { motion: false, score: 0, brightness };
     }
-    const blobs = majority(this.#changed, this.#mask, grid, this.#rows, this.#blobs, this.#kept);
+    const blobs = this.#majority();
     if (blobs.count > 0) this.#judgeHoles(blobs);
     const found = blobs.count > 0 ? this.#finder.find(this.#kept, grid, this.#needs, this.#lit) : [];
     // A blob light explains nearly throughout is a shadow or a beam, not a thing: a flat object on a
@@ -732,6 +687,30 @@ export class MotionDetector {
     return result;
   }
 
+  #majority(): Blobs {
+    const addon = this.#addon;
+    if (!addon) return majority(this.#changed, this.#mask, this.#grid, this.#rows, this.#blobs, this.#kept);
+    const found = this.#counts5;
+    addon.majority(
+      this.#changed,
+      this.#mask,
+      this.#grid.width,
+      this.#grid.height,
+      this.#rows,
+      this.#kept,
+      found,
+    );
+    const blobs = this.#blobs;
+    [blobs.count, blobs.x0, blobs.y0, blobs.x1, blobs.y1] = found as unknown as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    return blobs;
+  }
+
   /**
    * The majority vote keeps cells that did not change themselves: a hole in a blob (part of an object
    * the noise hid this frame, or a spot inside a shadow where the change stayed under the threshold).
@@ -751,6 +730,7 @@ export class MotionDetector {
     const fdev = this.#fastDev;
     const floor = this.#floorByLevel;
     const lit = this.#lit;
+    const judge = this.#addon ? this.#addon.lightOnly : lightOnly;
     for (let y = blobs.y0; y <= blobs.y1; y += 1) {
       for (let x = blobs.x0, i = y * gw + blobs.x0; x <= blobs.x1; x += 1, i += 1) {
         if (kept[i] !== 1 || changed[i] !== 0) continue;
@@ -761,7 +741,7 @@ export class MotionDetector {
         // light change, or not moved with a shifted background, is no scene to compare with).
         const explained =
           noise >= NOISY && this.#averaged
-            ? lightOnly(
+            ? judge(
                 fast,
                 ref,
                 i,
@@ -770,7 +750,7 @@ export class MotionDetector {
                 Math.max(fdev[i] as number, least * FAST_SHARE, NOISE_FLOOR),
                 RESIDUAL_MEAN,
               )
-            : lightOnly(cur, ref, i, gw, gh, Math.max(noise, least));
+            : judge(cur, ref, i, gw, gh, Math.max(noise, least), RESIDUAL);
         lit[i] = explained ? 1 : 0;
       }
     }
@@ -819,34 +799,4 @@ function temporalNoise(cur: Float32Array, prev: Float32Array, histogram: Uint32A
     if (seen * 2 >= n) return level;
   }
   return 255;
-}
-
-/**
- * The least difference between `c` and the background at the cell or any of its 8 neighbours (under the
- * fitted light unless `steady`), at most `d`: while the picture still shakes by a pixel or so, an edge of
- * the scene matches its own background a cell away; an object replaces the texture with its own and
- * matches none of them.
- */
-function nearestDiff(
-  bg: Float32Array,
-  i: number,
-  gw: number,
-  gh: number,
-  c: number,
-  d: number,
-  steady: boolean,
-  slope: number,
-  offset: number,
-): number {
-  const y = (i / gw) | 0;
-  const x = i - y * gw;
-  let best = d;
-  for (let yy = Math.max(0, y - 1); yy <= Math.min(gh - 1, y + 1); yy += 1) {
-    for (let xx = Math.max(0, x - 1); xx <= Math.min(gw - 1, x + 1); xx += 1) {
-      const b = bg[yy * gw + xx] as number;
-      const e = steady ? (c > b ? c - b : b - c) : litDiff(b, c, slope, offset);
-      if (e < best) best = e;
-    }
-  }
-  return best;
 }

@@ -7,6 +7,7 @@ import {
   type TrackView,
 } from './detector.js';
 import { FrameRate, type FrameRateOptions } from './frame-rate.js';
+import type { KernelChoice } from './kernels.js';
 import { NightMode, type NightOptions, type NightSetting, type NightTransition } from './night.js';
 import type { MotionZone } from './zones.js';
 
@@ -77,6 +78,11 @@ export class MotionEngine {
 
   get night(): boolean {
     return this.#night.night;
+  }
+
+  /** Whose per-cell loops the detector runs (the native addon's, or the TypeScript originals). */
+  get kernels(): KernelChoice {
+    return this.#detector.kernels;
   }
 
   get alarm(): MotionAlarm {

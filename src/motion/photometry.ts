@@ -1,3 +1,5 @@
+import type { MotionAddon } from './kernels.js';
+
 /**
  * Global lighting between the background model and a frame, as `frame ≈ background + slope·background +
  * offset` (a gain and an offset: lights, auto-exposure, clouds and sunsets all act roughly like that on
@@ -35,6 +37,7 @@ export function lightGroup(level: number): number {
 }
 
 export class LightEstimator {
+  readonly #addon: Pick<MotionAddon, 'lightHistogram'> | undefined;
   readonly #hist = new Uint32Array(LIGHT_GROUPS * SPAN);
   readonly #count = new Float64Array(LIGHT_GROUPS);
   readonly #sum = new Float64Array(LIGHT_GROUPS);
@@ -43,6 +46,11 @@ export class LightEstimator {
   readonly #curveAt = new Float64Array(LIGHT_GROUPS);
   readonly #curveBy = new Float64Array(LIGHT_GROUPS);
   #curvePoints = 0;
+
+  /** With `addon`, its copy of the histogram loop runs (kernels.c). */
+  constructor(addon?: Pick<MotionAddon, 'lightHistogram'>) {
+    this.#addon = addon;
+  }
 
   /**
    * The light between `background` and `frame`, cell by cell, leaving out the cells marked in `skip`:
@@ -54,23 +62,9 @@ export class LightEstimator {
     const count = this.#count;
     const sum = this.#sum;
     const noise = this.#noise;
-    hist.fill(0);
-    count.fill(0);
-    sum.fill(0);
     noise.fill(0);
-    const n = frame.length;
-    // Every other cell is plenty for 16 medians and halves the cost.
-    for (let i = 0; i < n; i += 2) {
-      if (skip[i] === 1) continue;
-      const b = background[i] as number;
-      const g = lightGroup(b);
-      let d = Math.round((frame[i] as number) - b) + 256;
-      if (d < 0) d = 0;
-      else if (d >= SPAN) d = SPAN - 1;
-      hist[g * SPAN + d] = (hist[g * SPAN + d] as number) + 1;
-      count[g] = (count[g] as number) + 1;
-      sum[g] = (sum[g] as number) + b;
-    }
+    if (this.#addon) this.#addon.lightHistogram(frame, background, skip, hist, count, sum);
+    else lightHistogram(frame, background, skip, hist, count, sum);
     let total = 0;
     for (let g = 0; g < LIGHT_GROUPS; g += 1) total += count[g] as number;
     const minCount = Math.max(8, total * 0.01);
@@ -166,6 +160,35 @@ export class LightEstimator {
       if (center + r < SPAN) seen += hist[base + center + r] as number;
     }
     return SPAN;
+  }
+}
+
+/**
+ * Per light group of the background, the histogram of the frame's differences from it (rounded, offset
+ * by 256), the cells counted and their backgrounds' sum; cleared first. Every other cell is plenty for 16
+ * medians and halves the cost. kernels.c has the same loop.
+ */
+export function lightHistogram(
+  frame: Float32Array,
+  background: Float32Array,
+  skip: Uint8Array,
+  hist: Uint32Array,
+  count: Float64Array,
+  sum: Float64Array,
+): void {
+  hist.fill(0);
+  count.fill(0);
+  sum.fill(0);
+  for (let i = 0; i < frame.length; i += 2) {
+    if (skip[i] === 1) continue;
+    const b = background[i] as number;
+    const g = lightGroup(b);
+    let d = Math.round((frame[i] as number) - b) + 256;
+    if (d < 0) d = 0;
+    else if (d >= SPAN) d = SPAN - 1;
+    hist[g * SPAN + d] = (hist[g * SPAN + d] as number) + 1;
+    count[g] = (count[g] as number) + 1;
+    sum[g] = (sum[g] as number) + b;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Grid } from './grid.js';
+import type { MotionAddon } from './kernels.js';
 
 /**
  * Global motion: how far the whole picture moved against the background (shake, vibration, a small pan,
@@ -17,6 +18,8 @@ export interface Shift {
   dy: number;
 }
 
+/** The longest profile a region has (kernels.c takes regions up to this many cells a side). */
+const PROFILE_CELLS = 256;
 const REGIONS_X = 4;
 const REGIONS_Y = 3;
 /** Largest displacement looked for, cells (8 pixels at 320x180). */
@@ -29,11 +32,17 @@ const AGREEMENT = 0.6;
 const MIN_VOTES = 4;
 
 export class ShiftEstimator {
-  readonly #profC = new Float64Array(256);
-  readonly #profB = new Float64Array(256);
+  readonly #addon: Pick<MotionAddon, 'along'> | undefined;
+  readonly #profC = new Float64Array(PROFILE_CELLS);
+  readonly #profB = new Float64Array(PROFILE_CELLS);
   readonly #cost = new Float64Array(2 * MAX_SHIFT + 1);
   readonly #votesX = new Float64Array(REGIONS_X * REGIONS_Y);
   readonly #votesY = new Float64Array(REGIONS_X * REGIONS_Y);
+
+  /** With `addon`, its copy of the profile matching runs (kernels.c), for regions it takes. */
+  constructor(addon?: Pick<MotionAddon, 'along'>) {
+    this.#addon = addon;
+  }
 
   /** The shift of `frame` against `background`; zero when there is none or the regions disagree. */
   estimate(frame: Float32Array, background: Float32Array, grid: Grid, out: Shift): Shift {
@@ -43,15 +52,21 @@ export class ShiftEstimator {
     out.dx = 0;
     out.dy = 0;
     if (rw < 4 * MAX_SHIFT || rh < 4 * MAX_SHIFT) return out;
+    const native =
+      this.#addon !== undefined && rw <= PROFILE_CELLS && rh <= PROFILE_CELLS ? this.#addon : undefined;
     let nx = 0;
     let ny = 0;
     for (let ry = 0; ry < REGIONS_Y; ry += 1) {
       for (let rx = 0; rx < REGIONS_X; rx += 1) {
         const x0 = rx * rw;
         const y0 = ry * rh;
-        const vx = this.#along(frame, background, gw, x0, y0, rw, rh, true);
+        const vx = native
+          ? native.along(frame, background, gw, x0, y0, rw, rh, true)
+          : this.#along(frame, background, gw, x0, y0, rw, rh, true);
         if (!Number.isNaN(vx)) this.#votesX[nx++] = vx;
-        const vy = this.#along(frame, background, gw, x0, y0, rw, rh, false);
+        const vy = native
+          ? native.along(frame, background, gw, x0, y0, rw, rh, false)
+          : this.#along(frame, background, gw, x0, y0, rw, rh, false);
         if (!Number.isNaN(vy)) this.#votesY[ny++] = vy;
       }
     }

@@ -20,6 +20,9 @@ const run = promisify(execFile);
 
 /** What scripts/prove-package.sh asks for: the archive's architecture, and a Node when it carries none. */
 const ARCH = process.env.IPCAM_ARM_ARCH ?? 'arm64';
+/** The Node flags the unit starts the daemon with (docs/deployment.md, "V8 flags"). */
+const UNIT_FLAGS = ['--lite-mode', '--max-semi-space-size=1', '--no-node-snapshot'];
+
 /** How each archive's Node is run here: under qemu-user, or natively (x64, as a reference). */
 const TARGETS: Record<string, { qemu?: string; elfMachine: number }> = {
   arm64: { qemu: 'qemu-aarch64', elfMachine: 0xb7 },
@@ -162,17 +165,20 @@ describe(`the linux-${ARCH} archive, run as on a camera`, () => {
       native: Record<string, string>;
     };
     expect(info.arch).toBe(ARCH);
-    // CI installs each architecture's gcc (.ci/run): the batch UDP send is in every archive it proves.
-    expect(info.native).toEqual({ 'udp-batch': 'built' });
-    expect(await elfMachine(join(unpacked, 'dist', 'native', 'udp-batch.node'))).toBe(target?.elfMachine);
+    // CI installs each architecture's gcc (.ci/run): the batch UDP send and the motion kernels are in
+    // every archive it proves.
+    expect(info.native).toEqual({ 'udp-batch': 'built', 'motion-kernels': 'built' });
+    for (const addon of ['udp-batch', 'motion-kernels']) {
+      expect(await elfMachine(join(unpacked, 'dist', 'native', `${addon}.node`))).toBe(target?.elfMachine);
+    }
     // The repository unit's Node flags (docs/deployment.md) carry over to the packaged Node, and the
     // daemon above runs with them.
     expect(unit).toContain(
-      `ExecStart=${info.node.path} --optimize-for-size --max-semi-space-size=1 --no-node-snapshot /usr/lib/ipcam-agent/bin/ipcam-agent.js run`,
+      `ExecStart=${info.node.path} ${UNIT_FLAGS.join(' ')} /usr/lib/ipcam-agent/bin/ipcam-agent.js run`,
     );
-    expect(daemon.child.spawnargs).toEqual(
-      expect.arrayContaining(['--optimize-for-size', '--max-semi-space-size=1', '--no-node-snapshot']),
-    );
+    expect(daemon.child.spawnargs).toEqual(expect.arrayContaining(UNIT_FLAGS));
+    // Under --lite-mode the motion detector must run the archive's own native loops (kernels.c).
+    expect(await daemon.waitForLog('motion detector', 60_000)).toContain('"kernels":"native"');
     for (const file of ['config/config.example.yaml', 'config/boards/raspberry-pi.yaml', 'docs/boards.md'])
       expect(existsSync(join(unpacked, file)), file).toBe(true);
     expect(existsSync(join(unpacked, 'systemd', 'boards', 'vendor.conf'))).toBe(true);
