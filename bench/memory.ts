@@ -10,7 +10,7 @@
 //   node --import tsx bench/memory.ts [--source ffmpeg|pipe] [--rate 2|11] [--node-flags "--max-semi-space-size=1"]
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -26,6 +26,7 @@ import { Observer } from '../test/helpers/observer.js';
 import { makePki } from '../test/helpers/pki.js';
 import { makeImage } from '../test/ota/helpers/firmware.js';
 import { ImageServer } from '../test/ota/helpers/image-server.js';
+import { CROSSING, type EncodedSize, encodedFixture, feed, TEST_PATTERN } from './encoded-feed.js';
 import { childrenOf, cpuTicks } from './proc.js';
 
 const run = promisify(execFile);
@@ -168,30 +169,10 @@ interface Camera {
   stop(): Promise<void>;
 }
 
-/** An H.264 elementary stream made once per rate: what a SoC encoder would write. */
-async function fixture(dir: string, name: string, size: typeof MAIN, kbps: number): Promise<string> {
-  const path = join(dir, `${name}-${size.width}x${size.height}-${kbps}k.h264`);
-  if (existsSync(path)) return path;
-  await run('ffmpeg', [
-    ...['-hide_banner', '-loglevel', 'error', '-y'],
-    ...['-f', 'lavfi', '-i', `testsrc2=size=${size.width}x${size.height}:rate=${size.fps}:duration=20`],
-    ...['-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p'],
-    ...['-b:v', `${kbps}k`, '-maxrate', `${kbps}k`, '-bufsize', `${kbps}k`, '-g', String(size.fps * 2)],
-    ...['-bsf:v', 'h264_metadata=aud=insert', '-f', 'h264', path],
-  ]);
-  return path;
-}
-
-/** The camera's encoder stand-in: not a child of the daemon, so not in its budget. */
-function feed(file: string, fifo: string, fps: number): ChildProcess {
-  return spawn(
-    'ffmpeg',
-    [
-      ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1'],
-      ...['-f', 'h264', '-framerate', String(fps), '-i', file, '-c', 'copy', '-f', 'h264', '-y', fifo],
-    ],
-    { stdio: 'ignore' },
-  );
+/** The main stream shows testsrc2 (a busy picture, the bitrate spent); the sub stream a crossing box. */
+function fixture(dir: string, name: 'main' | 'sub', size: EncodedSize, kbps: number): Promise<string> {
+  const picture = name === 'sub' ? CROSSING(size) : TEST_PATTERN(size);
+  return encodedFixture(join(dir, `${name}-${size.width}x${size.height}-${kbps}k.mp4`), picture, size, kbps);
 }
 
 async function startCamera(
@@ -211,8 +192,8 @@ async function startCamera(
       enabled: true,
       source: { kind: 'pipe', main: { fifo: main, fps: MAIN.fps }, sub: { fifo: sub, fps: SUB.fps } },
     };
-    writers.push(feed(await fixture(extra.fixtures, 'main', MAIN, kbps), main, MAIN.fps));
-    writers.push(feed(await fixture(extra.fixtures, 'sub', SUB, SUB.bitrateKbps), sub, SUB.fps));
+    writers.push(feed(await fixture(extra.fixtures, 'main', MAIN, kbps), main));
+    writers.push(feed(await fixture(extra.fixtures, 'sub', SUB, SUB.bitrateKbps), sub));
   }
   const device = await prepareDevice(
     { url: broker.url },

@@ -4,7 +4,7 @@
 // (Node, in % of one core), its children's (the analysis decoder), and what reached the card (bytes a
 // second, and the segments closed). Figures printed, nothing asserted.
 //   node --import tsx bench/recording-cost.ts [--seconds 30] [--card <dir>]
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { parseArgs, promisify } from 'node:util';
 import { BIN, prepareDevice, ROOT } from '../test/helpers/daemon.js';
 import { LineLog } from '../test/helpers/lines.js';
 import { Mosquitto } from '../test/helpers/mosquitto.js';
+import { type EncodedSize, encodedFixture, feed, TEST_PATTERN } from './encoded-feed.js';
 import { childrenOf, cpuTicks, TICKS_PER_SECOND } from './proc.js';
 
 const run = promisify(execFile);
@@ -39,45 +40,9 @@ function bytesUnder(dir: string): number {
   return total;
 }
 
-async function fixture(dir: string, size: typeof MAIN): Promise<string> {
-  const path = join(dir, `${size.width}x${size.height}.h264`);
-  await run('ffmpeg', [
-    ...['-hide_banner', '-loglevel', 'error', '-y'],
-    ...['-f', 'lavfi', '-i', `testsrc2=size=${size.width}x${size.height}:rate=${size.fps}:duration=20`],
-    ...[
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-profile:v',
-      'baseline',
-      '-pix_fmt',
-      'yuv420p',
-      '-bf',
-      '0',
-    ],
-    ...[
-      '-b:v',
-      `${size.bitrateKbps}k`,
-      '-maxrate',
-      `${size.bitrateKbps}k`,
-      '-bufsize',
-      `${size.bitrateKbps}k`,
-    ],
-    ...['-g', String(size.fps * 2), '-bsf:v', 'h264_metadata=aud=insert', '-f', 'h264', path],
-  ]);
-  return path;
-}
-
-function feed(file: string, fifo: string, fps: number): ChildProcess {
-  return spawn(
-    'ffmpeg',
-    [
-      ...['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1'],
-      ...['-f', 'h264', '-framerate', String(fps), '-i', file, '-c', 'copy', '-f', 'h264', '-y', fifo],
-    ],
-    { stdio: 'ignore' },
-  );
+function fixture(dir: string, size: EncodedSize & { bitrateKbps: number }): Promise<string> {
+  const path = join(dir, `${size.width}x${size.height}.mp4`);
+  return encodedFixture(path, TEST_PATTERN(size), size, size.bitrateKbps);
 }
 
 interface Figures {
@@ -127,7 +92,7 @@ async function measure(
       settings: { stream: { main: MAIN, sub: SUB }, recording, motion: { enabled: false } },
     }),
   );
-  const writers = [feed(fixtures.main, mainFifo, MAIN.fps), feed(fixtures.sub, subFifo, SUB.fps)];
+  const writers = [feed(fixtures.main, mainFifo), feed(fixtures.sub, subFifo)];
   const child = spawn(process.execPath, [BIN, 'run', '--config', device.configPath], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'ignore'],
