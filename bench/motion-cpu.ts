@@ -1,9 +1,11 @@
 // CPU per 320x180 analysis frame of MotionDetector.push, by what the picture does: still, a walker,
 // shake (global motion compensated), a sweeping shadow (structure test on many cells), heavy night noise
 // (running means), and everything at once. Synthetic frames (test/motion/synthetic.ts), rendered before
-// timing. Run: node --import tsx bench/motion-cpu.ts. Figures printed, nothing asserted; on a shared
+// timing. Each case twice: with the native kernels (kernels.c, when built) and the TypeScript ones. Run:
+// node [--lite-mode] --import tsx bench/motion-cpu.ts. Figures printed, nothing asserted; on a shared
 // machine they are noisy. Goal: under 1 ms per frame.
 import { MotionDetector } from '../src/motion/detector.js';
+import { type KernelChoice, motionAddon } from '../src/motion/kernels.js';
 import { H, type Paint, render, rng, scene, W } from '../test/motion/synthetic.js';
 
 const FRAMES = 150;
@@ -34,27 +36,33 @@ function percentile(sorted: number[], p: number): number {
 console.log(
   `MotionDetector.push CPU per ${W}x${H} frame, ${FRAMES} frames x ${ROUNDS} rounds, node ${process.version}`,
 );
-console.log(`${'case'.padEnd(18)} ${'median'.padStart(9)} ${'p95'.padStart(9)} ${'max'.padStart(9)}`);
-for (const [name, scenery, paint] of cases) {
-  const frames = Array.from({ length: FRAMES }, (_, k) => render(scenery, { seed: k, ...paint(k) }));
-  const times: number[] = [];
-  for (let round = 0; round < ROUNDS; round += 1) {
-    const detector = new MotionDetector({ sensitivity: 50 });
-    // Learn the still scene first, as a camera would have.
-    for (let i = 0; i < 20; i += 1)
-      detector.push({ width: W, height: H, data: render(scenery, { seed: i }), ts: i * 200 });
-    frames.forEach((data, k) => {
-      const before = process.cpuUsage();
-      detector.push({ width: W, height: H, data, ts: (20 + k) * 200 });
-      const used = process.cpuUsage(before);
-      // The first round pays for JIT compilation.
-      if (round > 0) times.push((used.user + used.system) / 1000);
-    });
+console.log(
+  `${'case'.padEnd(18)} ${'kernels'.padEnd(10)} ${'median'.padStart(9)} ${'p95'.padStart(9)} ${'max'.padStart(9)}`,
+);
+const addon = motionAddon();
+const choices: KernelChoice[] = typeof addon === 'string' ? ['typescript'] : ['native', 'typescript'];
+if (typeof addon === 'string') console.log(`native kernels: ${addon} (npm run build)`);
+for (const [name, scenery, paint] of cases)
+  for (const kernels of choices) {
+    const frames = Array.from({ length: FRAMES }, (_, k) => render(scenery, { seed: k, ...paint(k) }));
+    const times: number[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const detector = new MotionDetector({ sensitivity: 50, kernels });
+      // Learn the still scene first, as a camera would have.
+      for (let i = 0; i < 20; i += 1)
+        detector.push({ width: W, height: H, data: render(scenery, { seed: i }), ts: i * 200 });
+      frames.forEach((data, k) => {
+        const before = process.cpuUsage();
+        detector.push({ width: W, height: H, data, ts: (20 + k) * 200 });
+        const used = process.cpuUsage(before);
+        // The first round pays for JIT compilation.
+        if (round > 0) times.push((used.user + used.system) / 1000);
+      });
+    }
+    times.sort((a, b) => a - b);
+    const ms = (v: number) => `${v.toFixed(3)} ms`.padStart(9);
+    console.log(
+      `${name.padEnd(18)} ${kernels.padEnd(10)} ${ms(percentile(times, 0.5))} ${ms(percentile(times, 0.95))} ${ms(times[times.length - 1] ?? 0)}`,
+    );
   }
-  times.sort((a, b) => a - b);
-  const ms = (v: number) => `${v.toFixed(3)} ms`.padStart(9);
-  console.log(
-    `${name.padEnd(18)} ${ms(percentile(times, 0.5))} ${ms(percentile(times, 0.95))} ${ms(times[times.length - 1] ?? 0)}`,
-  );
-}
 console.log('process.cpuUsage has about 1 us resolution; the machine is shared: figures are noisy.');
