@@ -90,6 +90,8 @@ export interface DetectorOptions {
    * TypeScript originals. By default the addon's when it loads: the results are the same.
    */
   kernels?: KernelChoice;
+  /** With `native`: this addon instead of the build's own (a cross-built one under emulation). */
+  addon?: MotionAddon;
 }
 
 /** Levels: the smallest noise (mean absolute deviation) a cell is assumed to have. */
@@ -188,6 +190,16 @@ const FAST_LEARN = 1 - Math.exp(-NOMINAL_FRAME_MS / FAST_MS);
 const FAST_SHARE = Math.sqrt(FAST_LEARN / (2 - FAST_LEARN));
 const MAX_FRAME_MS = 5000;
 
+/** The detector's constants that `compareCells` takes as parameters (so the C reads the same ones). */
+export const COMPARE_CONSTANTS = {
+  unsureMs: UNSURE_MS,
+  noisy: NOISY,
+  fastShare: FAST_SHARE,
+  slowAgree: SLOW_AGREE,
+  noiseFloor: NOISE_FLOOR,
+  residualMean: RESIDUAL_MEAN,
+} as const;
+
 type Verdict = 'refused' | 'accepted' | 'switched';
 
 export class MotionDetector {
@@ -276,7 +288,7 @@ export class MotionDetector {
     this.#stillMs = (options.stillSeconds ?? 10) * 1000;
     this.#fastMs = Math.max(0, (options.meanSeconds ?? FAST_MS / 1000) * 1000);
     this.#warmupFrames = Math.max(1, options.warmupFrames ?? 8);
-    const addon = options.kernels === 'typescript' ? undefined : motionAddon();
+    const addon = options.kernels === 'typescript' ? undefined : (options.addon ?? motionAddon());
     if (options.kernels === 'native' && typeof addon === 'string') {
       throw new Error(`native motion kernels: ${addon}`);
     }
@@ -590,12 +602,7 @@ export class MotionDetector {
       aFast: useFast ? 1 - Math.exp(-dt / this.#fastMs) : 1,
       gw: this.#grid.width,
       gh: this.#grid.height,
-      unsureMs: UNSURE_MS,
-      noisy: NOISY,
-      fastShare: FAST_SHARE,
-      slowAgree: SLOW_AGREE,
-      noiseFloor: NOISE_FLOOR,
-      residualMean: RESIDUAL_MEAN,
+      ...COMPARE_CONSTANTS,
     };
     const cells: CellArrays = [
       this.#cur,

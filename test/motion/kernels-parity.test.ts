@@ -1,19 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import {
-  COMPARE_PARAMS,
-  type CompareParams,
-  compareCells,
-  packCompareParams,
-  weighCells,
-} from '../../src/motion/cells.js';
-import { MotionDetector } from '../../src/motion/detector.js';
+import { COMPARE_PARAMS, type CompareParams, weighCells } from '../../src/motion/cells.js';
+import { COMPARE_CONSTANTS, MotionDetector } from '../../src/motion/detector.js';
 import { binFrame, gridFor, majority } from '../../src/motion/grid.js';
 import { type CellArrays, type MotionAddon, motionAddon } from '../../src/motion/kernels.js';
 import { lightHistogram } from '../../src/motion/photometry.js';
 import { MAX_SHIFT, ShiftEstimator, shiftInto } from '../../src/motion/shift.js';
 import { lightOnly } from '../../src/motion/structure.js';
 import { CLIPS, FRAME_MS, frames, HEIGHT, WIDTH } from './clips.js';
-import { H, type Paint, render, rng, scene, W } from './synthetic.js';
+import { compareBothWays, firstDifference } from './compare-both-ways.js';
+import { H, type Paint, render, rng, scene, shadowAt, shakeAt, W, walkerAt } from './synthetic.js';
 
 // The native kernels (kernels.c) against their TypeScript originals: the same inputs must give the same
 // outputs bit for bit, kernel by kernel on random inputs, and frame by frame on whole scenes. The tests
@@ -187,8 +182,6 @@ describe('native motion kernels give the TypeScript results bit for bit', () => 
         new Uint8Array(n),
       ];
       const a = make();
-      // The same state, copied, for the addon to update.
-      const b = a.map((array) => array.slice()) as unknown as CellArrays;
       const params: CompareParams = {
         slope,
         offset,
@@ -205,22 +198,12 @@ describe('native motion kernels give the TypeScript results bit for bit', () => 
         aFast: pick(0.2, 1),
         gw,
         gh,
-        unsureMs: 1000,
-        noisy: 3,
-        fastShare: 0.48,
-        slowAgree: 0.8,
-        noiseFloor: 2,
-        residualMean: 1.5,
+        ...COMPARE_CONSTANTS,
       };
-      const outA = new Int32Array(3);
-      const outB = new Int32Array(3);
-      compareCells(a, params, outA);
-      addon.compare(...b, packCompareParams(params, new Float64Array(COMPARE_PARAMS.length)), outB);
-      expect([...outB], `round ${round}`).toEqual([...outA]);
-      expect(outA[0], 'some cells changed').toBeGreaterThan(0);
-      a.forEach((array, k) => {
-        expect(bytes(b[k] as ArrayBufferView).equals(bytes(array)), `round ${round}, array ${k}`).toBe(true);
-      });
+      const { typescript, native } = compareBothWays(addon, a, params);
+      expect([...native.counts], `round ${round}`).toEqual([...typescript.counts]);
+      expect(typescript.counts[0], 'some cells changed').toBeGreaterThan(0);
+      expect(firstDifference(typescript, native), `round ${round}`).toBe(-1);
       const k = params.k;
       const weighA = new Int32Array(3);
       const weighB = new Int32Array(3);
@@ -272,12 +255,9 @@ function bothWays(
 
 describe('a detector on native kernels decides as one on TypeScript, frame by frame', () => {
   const base = scene(1);
-  const walker = (k: number) => ({ x: ((k * 6) % (W + 40)) - 20, y: 60, w: 24, h: 60, level: 20 });
-  const shadow = (k: number) => (x: number) => 1 - 0.45 / (1 + Math.exp(-(k * 2 - 40 - x) / 20));
-  const jitter = (k: number) => ({
-    x: Math.round(Math.sin(k * 1.7) * 3),
-    y: Math.round(Math.cos(k * 2.3) * 3),
-  });
+  const walker = walkerAt;
+  const shadow = shadowAt;
+  const jitter = shakeAt;
   const cases: [string, Float32Array, (k: number) => Paint][] = [
     ['walker', base, (k) => ({ noise: 2, rects: [walker(k)] })],
     ['shake', base, (k) => ({ noise: 2, shift: jitter(k), rects: k > 60 ? [walker(k)] : [] })],

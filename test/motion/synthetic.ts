@@ -93,3 +93,13 @@ function clampTo(v: number, size: number): number {
   const r = Math.round(v);
   return r < 0 ? 0 : r >= size ? size - 1 : r;
 }
+
+/** Frame `k` of a figure walking across the picture, left to right, then again. */
+export const walkerAt = (k: number) => ({ x: ((k * 6) % (W + 40)) - 20, y: 60, w: 24, h: 60, level: 20 });
+/** Frame `k` of a soft shadow's edge sweeping across: the light at column x. */
+export const shadowAt = (k: number) => (x: number) => 1 - 0.45 / (1 + Math.exp(-(k * 2 - 40 - x) / 20));
+/** Frame `k` of a shake of up to 3 pixels either way. */
+export const shakeAt = (k: number) => ({
+  x: Math.round(Math.sin(k * 1.7) * 3),
+  y: Math.round(Math.cos(k * 2.3) * 3),
+});
