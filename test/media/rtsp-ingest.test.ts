@@ -196,8 +196,11 @@ for (const sound of VENDOR_SOUNDS)
           source: { kind: 'rtsp', url: `rtsp://127.0.0.1:${vendor.port}/live`, fps: 15, audio: true },
         },
       });
-      await cam.daemon.waitForLog(sound.ready, 30_000);
-    }, 60_000);
+      // GStreamer's server (Python, encoding H.264 and the sound itself) answers a second client slowly
+      // on a loaded CI machine: twice a probe got no answer in its 10 s (stops 19 and 20's dry runs),
+      // and the daemon rightly asks again. The wait allows several rounds of that.
+      await cam.daemon.waitForLog(sound.ready, 90_000);
+    }, 120_000);
 
     afterAll(async () => {
       await cam?.daemon.kill();
