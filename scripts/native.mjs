@@ -1,8 +1,9 @@
-// Compiles the daemon's native addons for one architecture: src/rtsp/udp-batch.c (a batch UDP send)
-// and src/motion/kernels.c (the motion detector's per-cell loops). Node-API 8 makes one build load in
-// every Node from 20 on; the headers come with the Node that runs this script (a release tarball's
-// include/node, Debian's /usr/include/node). Optional by design: without a compiler the daemon sends
-// through dgram (docs/rtsp.md) and runs the TypeScript motion loops (docs/motion.md), as before.
+// Compiles the daemon's native addons for one architecture: src/rtsp/udp-batch.c (a batch UDP send),
+// src/motion/kernels.c (the motion detector's per-cell loops) and src/core/free-memory.c (returns the C
+// heap's free pages to the kernel). Node-API 8 makes one build load in every Node from 20 on; the
+// headers come with the Node that runs this script (a release tarball's include/node, Debian's
+// /usr/include/node). Optional by design: without a compiler the daemon sends through dgram
+// (docs/rtsp.md), runs the TypeScript motion loops (docs/motion.md) and leaves freed memory to glibc.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -33,6 +34,7 @@ function nodeHeaders() {
 export const ADDONS = {
   'udp-batch': join('src', 'rtsp', 'udp-batch.c'),
   'motion-kernels': join('src', 'motion', 'kernels.c'),
+  'free-memory': join('src', 'core', 'free-memory.c'),
 };
 
 /**

@@ -1,6 +1,7 @@
 import { RecentRequests } from '../cloud/commands.js';
 import { Backoff } from '../core/backoff.js';
 import { AgentError } from '../core/errors.js';
+import { FreeMemoryReturn } from '../core/free-memory.js';
 import type { Logger } from '../core/logger.js';
 import { SystemdNotifier } from '../core/systemd.js';
 import { eraseUserData } from '../storage/erase.js';
@@ -27,6 +28,16 @@ const RESCUE_MAX_MS = 5 * 60_000;
  * exit code: 0 after a clean stop.
  */
 export async function runDaemon(options: DaemonOptions): Promise<number> {
+  const freeMemory = new FreeMemoryReturn(options.log);
+  freeMemory.start();
+  try {
+    return await runAgents(options);
+  } finally {
+    freeMemory.stop();
+  }
+}
+
+async function runAgents(options: DaemonOptions): Promise<number> {
   const { log, signal } = options;
   const notifier = options.config.systemd.notify ? new SystemdNotifier(log) : undefined;
   const recentRequests = new RecentRequests();

@@ -45,6 +45,10 @@ describe('systemd notification', () => {
     const ready = await messages.waitFor((l) => l.includes('READY=1'), 'READY=1');
     expect(ready).toContain(`MAINPID=${daemon.child.pid}`);
     expect(daemon.stdout.lines.some((l) => l.includes('"msg":"agent started"'))).toBe(true);
+    // The daemon gives freed C heap back to the kernel (src/core/free-memory.c, glibc here).
+    expect(daemon.stdout.lines.some((l) => l.includes('"msg":"returning freed memory to the system"'))).toBe(
+      true,
+    );
     await messages.waitFor((l) => l.includes('WATCHDOG=1'), 'WATCHDOG=1');
     await daemon.kill('SIGTERM');
     await messages.waitFor((l) => l.includes('STOPPING=1'), 'STOPPING=1');

@@ -1,0 +1,80 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from './logger.js';
+
+/** free-memory.c: the C heap's free pages back to the kernel (glibc's malloc_trim). */
+export interface FreeMemoryAddon {
+  /** True when pages went back to the system. */
+  returnFreeMemory(): boolean;
+  /** `glibc` where `returnFreeMemory` can do anything; `other` (musl) returns free memory by itself. */
+  whichMalloc(): string;
+}
+
+/** Both the source (src/core/) and the bundle's chunks (dist/bundle/) sit two levels below the root. */
+export const FREE_MEMORY_ADDON = fileURLToPath(
+  new URL('../../dist/native/free-memory.node', import.meta.url),
+);
+
+/** The addon, or why it did not load. */
+export function freeMemoryAddon(path = FREE_MEMORY_ADDON): FreeMemoryAddon | string {
+  try {
+    const addon = createRequire(import.meta.url)(path) as Partial<FreeMemoryAddon>;
+    return typeof addon.returnFreeMemory === 'function' && typeof addon.whichMalloc === 'function'
+      ? (addon as FreeMemoryAddon)
+      : 'no returnFreeMemory in the addon';
+  } catch (err) {
+    return `addon not loaded: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
+/** Often enough that a burst (a WebRTC session's end, an alarm's clip) is given back within seconds; each
+ * call took 0.15-3 ms (median 0.6) on an idle daemon's 11-15 MB heap. */
+export const RETURN_EVERY_MS = 10_000;
+
+/**
+ * Gives the C heap's free pages back to the kernel every few seconds. Without it glibc keeps what the
+ * daemon freed (V8's compiler zones, Buffers of video that went by) for reuse: 3.5-4 MB of an idle
+ * daemon's RSS on Node 24, more after a WebRTC session (docs/deployment.md).
+ */
+export class FreeMemoryReturn {
+  readonly #addon: FreeMemoryAddon | string;
+  readonly #everyMs: number;
+  readonly #log: Logger;
+  #timer: NodeJS.Timeout | undefined;
+  #returns = 0;
+
+  constructor(log: Logger, options: { addon?: FreeMemoryAddon | string; everyMs?: number } = {}) {
+    this.#log = log;
+    this.#addon = options.addon ?? freeMemoryAddon();
+    this.#everyMs = options.everyMs ?? RETURN_EVERY_MS;
+  }
+
+  /** How many calls gave pages back so far. */
+  get returns(): number {
+    return this.#returns;
+  }
+
+  start(): void {
+    if (this.#timer) return;
+    const addon = this.#addon;
+    if (typeof addon === 'string') {
+      this.#log.info({ reason: addon }, 'freed memory stays with the C allocator');
+      return;
+    }
+    const malloc = addon.whichMalloc();
+    if (malloc !== 'glibc') {
+      this.#log.info({ malloc }, 'freed memory is returned by the C allocator itself');
+      return;
+    }
+    this.#log.info({ malloc, everyMs: this.#everyMs }, 'returning freed memory to the system');
+    this.#timer = setInterval(() => {
+      if (addon.returnFreeMemory()) this.#returns++;
+    }, this.#everyMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
