@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { buildAddons } from './native.mjs';
-import { patchWerift } from './werift-patches.mjs';
+import { PECULIAR_X509_STUB, patchWerift } from './werift-patches.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -63,6 +63,14 @@ await build({
       setup(b) {
         b.onLoad({ filter: /[\\/]node_modules[\\/]werift[\\/]lib[\\/]index\.mjs$/ }, (args) => ({
           contents: patchWerift(readFileSync(args.path, 'utf8')),
+          loader: 'js',
+        }));
+        b.onResolve({ filter: /^@peculiar\/x509$/ }, () => ({
+          path: 'x509',
+          namespace: 'peculiar-x509-stub',
+        }));
+        b.onLoad({ filter: /.*/, namespace: 'peculiar-x509-stub' }, () => ({
+          contents: PECULIAR_X509_STUB,
           loader: 'js',
         }));
       },

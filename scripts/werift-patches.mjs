@@ -26,3 +26,18 @@ export function patchWerift(source) {
   }
   return out;
 }
+
+/**
+ * What the bundle gives werift for @peculiar/x509, which werift uses only to make a self-signed DTLS
+ * certificate when it is given none. The daemon always gives one (src/webrtc/dtls-certificate.ts), and
+ * @peculiar/x509 with its ASN.1 libraries cost 6 MB RSS once loaded (docs/deployment.md). Were werift
+ * ever to call it, the stub says so instead of making a certificate.
+ */
+export const PECULIAR_X509_STUB = `
+const unused = () => {
+  throw new Error('werift asked @peculiar/x509 for a certificate: the daemon must pass its own (src/webrtc/dtls-certificate.ts)');
+};
+export const cryptoProvider = { set() {} };
+export const X509CertificateGenerator = { createSelfSigned: unused };
+export const PemConverter = { encode: unused };
+`;

@@ -6,6 +6,7 @@ import type { AudioFrame, VideoAccessUnit } from '../media/types.js';
 import { packetizeH264 } from '../rtp/h264-packetizer.js';
 import { writeRtp } from '../rtp/packet.js';
 import type { WebrtcConfig } from './config.js';
+import { dtlsKeys } from './dtls-certificate.js';
 import { sameToken, tokenDigest } from './signaling.js';
 import type { Speaker } from './speaker.js';
 
@@ -151,6 +152,8 @@ export class ViewerSession {
       // werift's default would contact a public STUN server and make an offline camera wait.
       iceServers: config.iceServers,
       codecs: { video: [h264], audio: [pcmu] },
+      // The camera's own certificate: werift's would load @peculiar/x509 (dtls-certificate.ts).
+      dtls: { keys: dtlsKeys() },
       ...(config.icePortRange ? { icePortRange: config.icePortRange } : {}),
     });
     this.#pc = pc;

@@ -165,10 +165,10 @@ describe(`the linux-${ARCH} archive, run as on a camera`, () => {
       native: Record<string, string>;
     };
     expect(info.arch).toBe(ARCH);
-    // CI installs each architecture's gcc (.ci/run): the batch UDP send and the motion kernels are in
-    // every archive it proves.
-    expect(info.native).toEqual({ 'udp-batch': 'built', 'motion-kernels': 'built' });
-    for (const addon of ['udp-batch', 'motion-kernels']) {
+    // CI installs each architecture's gcc (.ci/run): the batch UDP send, the motion kernels and the
+    // return of freed memory are in every archive it proves.
+    expect(info.native).toEqual({ 'udp-batch': 'built', 'motion-kernels': 'built', 'free-memory': 'built' });
+    for (const addon of ['udp-batch', 'motion-kernels', 'free-memory']) {
       expect(await elfMachine(join(unpacked, 'dist', 'native', `${addon}.node`))).toBe(target?.elfMachine);
     }
     // The repository unit's Node flags (docs/deployment.md) carry over to the packaged Node, and the
@@ -179,6 +179,10 @@ describe(`the linux-${ARCH} archive, run as on a camera`, () => {
     expect(daemon.child.spawnargs).toEqual(expect.arrayContaining(UNIT_FLAGS));
     // Under --lite-mode the motion detector must run the archive's own native loops (kernels.c).
     expect(await daemon.waitForLog('motion detector', 60_000)).toContain('"kernels":"native"');
+    // Debian's armhf and arm64 libc is glibc: freed memory goes back to the kernel there too.
+    expect(await daemon.waitForLog('returning freed memory to the system', 1000)).toContain(
+      '"malloc":"glibc"',
+    );
     for (const file of ['config/config.example.yaml', 'config/boards/raspberry-pi.yaml', 'docs/boards.md'])
       expect(existsSync(join(unpacked, file)), file).toBe(true);
     expect(existsSync(join(unpacked, 'systemd', 'boards', 'vendor.conf'))).toBe(true);
