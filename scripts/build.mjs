@@ -7,6 +7,7 @@ import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { MQTT_PATCHED_FILES, patchMqtt } from './mqtt-patches.mjs';
 import { buildAddons } from './native.mjs';
 import { PECULIAR_X509_STUB, patchWerift } from './werift-patches.mjs';
 
@@ -73,6 +74,19 @@ await build({
           contents: PECULIAR_X509_STUB,
           loader: 'js',
         }));
+      },
+    },
+    {
+      name: 'mqtt-patches',
+      setup(b) {
+        b.onLoad(
+          { filter: /[\\/]node_modules[\\/]mqtt[\\/]build[\\/]lib[\\/]connect[\\/]\w+\.js$/ },
+          (args) => {
+            const file = args.path.split(/[\\/]/).slice(-2).join('/');
+            if (!MQTT_PATCHED_FILES.includes(file)) return undefined;
+            return { contents: patchMqtt(file, readFileSync(args.path, 'utf8')), loader: 'js' };
+          },
+        );
       },
     },
   ],

@@ -1,13 +1,11 @@
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useBroker } from '../helpers/broker-fixture.js';
-import { DaemonProcess, prepareDevice } from '../helpers/daemon.js';
+import { modulesWhenOnline } from '../helpers/modules-when-online.js';
 
 const BUNDLE = resolve('dist/bundle');
-const PRELOAD = resolve('test/helpers/module-list-preload.mjs');
 const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
 
 // An ESM import of a built-in makes Node read every export of it, lazy getters included: on Node 24,
@@ -32,18 +30,7 @@ describe('the bundle takes Node built-ins with require(), not with ESM import', 
   });
 
   it('a running daemon has not loaded undici or http2', async () => {
-    const device = await prepareDevice({ url: cloud.broker.url });
-    const out = join(await mkdtemp(join(tmpdir(), 'modules-')), 'list.txt');
-    const daemon = DaemonProcess.run(device.configPath, {
-      NODE_OPTIONS: `--import ${PRELOAD}`,
-      MODULE_LIST_OUT: out,
-    });
-    await cloud.observer.waitFor(
-      (m) => m.topic === `cam/v1/${device.serial}/status` && m.json().state === 'online',
-      'online',
-    );
-    await daemon.kill('SIGTERM');
-    const loaded = (await readFile(out, 'utf8')).split('\n');
+    const loaded = await modulesWhenOnline(cloud.broker.url, cloud.observer);
     expect(loaded).toContain('NativeModule http');
     expect(loaded.filter((name) => /undici|http2/.test(name))).toEqual([]);
   });

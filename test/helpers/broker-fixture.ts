@@ -11,10 +11,13 @@ export interface BrokerFixture {
  * A real Mosquitto for the suite and the cloud's observer on it, filled in before the first test and
  * stopped after the last.
  */
-export function useBroker(filters: string[] = ['cam/v1/#']): BrokerFixture {
+export function useBroker(
+  filters: string[] = ['cam/v1/#'],
+  options: Parameters<typeof Mosquitto.start>[0] = {},
+): BrokerFixture {
   const fixture = {} as BrokerFixture;
   beforeAll(async () => {
-    fixture.broker = await Mosquitto.start();
+    fixture.broker = await Mosquitto.start(options);
     fixture.observer = await Observer.connect(fixture.broker.url, filters);
   });
   afterAll(async () => {

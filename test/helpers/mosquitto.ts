@@ -23,6 +23,7 @@ export class Mosquitto {
   #child: ChildProcess | undefined;
   #dir = '';
   #tls: TlsListener | undefined;
+  #wsPort: number | undefined;
   #acl = false;
   #debug = false;
 
@@ -33,13 +34,14 @@ export class Mosquitto {
    * (`Received SUBSCRIBE from <client id>`), in the order the broker handled them.
    */
   static async start(
-    options: { tls?: Omit<TlsListener, 'port'>; acl?: string; debug?: boolean } = {},
+    options: { tls?: Omit<TlsListener, 'port'>; acl?: string; debug?: boolean; websockets?: boolean } = {},
   ): Promise<Mosquitto> {
     const broker = new Mosquitto();
     broker.#debug = options.debug ?? false;
     broker.#dir = await mkdtemp(join(tmpdir(), 'mosq-'));
     broker.port = await freePort();
     if (options.tls) broker.#tls = { ...options.tls, port: await freePort() };
+    if (options.websockets) broker.#wsPort = await freePort();
     if (options.acl !== undefined) await broker.setAcl(options.acl);
     await broker.#writeConfig();
     await broker.resume();
@@ -48,6 +50,12 @@ export class Mosquitto {
 
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  /** MQTT over WebSocket (`protocol websockets`), plain, on loopback. */
+  get wsPort(): number {
+    if (this.#wsPort === undefined) throw new Error('no WebSocket listener');
+    return this.#wsPort;
   }
 
   get tlsPort(): number {
@@ -116,6 +124,7 @@ export class Mosquitto {
         'use_identity_as_username false',
       );
     }
+    if (this.#wsPort !== undefined) lines.push(`listener ${this.#wsPort} 127.0.0.1`, 'protocol websockets');
     await writeFile(join(this.#dir, 'mosquitto.conf'), `${lines.join('\n')}\n`);
   }
 }
