@@ -8,6 +8,7 @@ import type { AnalysisFrame } from '../../src/media/capture.js';
 import { createMedia } from '../../src/media/wiring.js';
 import { defaultSettings } from '../../src/settings/apply.js';
 import { chooseVideo } from '../../src/webrtc/video-choice.js';
+import { LineLog } from '../helpers/lines.js';
 import { ffmpeg, type TempDir, tempDir } from '../helpers/media-fixtures.js';
 
 const log = createLogger({ level: 'fatal', secrets: new SecretValues() });
@@ -47,10 +48,16 @@ describe('a pipe source that is H.265 only (no sub input)', () => {
     }).media;
     const settings = defaultSettings();
     const frames: AnalysisFrame[] = [];
+    let threeFrames!: () => void;
+    const analysed = new Promise<void>((resolve) => {
+      threeFrames = resolve;
+    });
     const { hubs, capture } = createMedia({
       config,
       settings: () => settings,
-      onAnalysisFrame: (frame) => frames.push(frame),
+      onAnalysisFrame: (frame) => {
+        if (frames.push(frame) === 3) threeFrames();
+      },
       raiseError: async () => undefined,
       log,
     });
@@ -59,11 +66,7 @@ describe('a pipe source that is H.265 only (no sub input)', () => {
     expect(chooseVideo(hubs)).toBeUndefined();
     try {
       await capture?.start();
-      const end = Date.now() + 20_000;
-      while (frames.length < 3) {
-        if (Date.now() > end) throw new Error(`only ${frames.length} analysis frames`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await analysed;
       expect(hubs.sub.video).toMatchObject({ codec: 'h265', width: 160, height: 90 });
       expect(frames[0]).toMatchObject({ width: config.analysis.width, height: config.analysis.height });
     } finally {
@@ -72,7 +75,7 @@ describe('a pipe source that is H.265 only (no sub input)', () => {
   }, 40_000);
 
   it('an H.265 stream configured as H.264 gives no picture, and the log asks about the codec once', async () => {
-    const lines: string[] = [];
+    const lines = new LineLog();
     const capturing = createLogger({
       level: 'warn',
       secrets: new SecretValues(),
@@ -94,16 +97,13 @@ describe('a pipe source that is H.265 only (no sub input)', () => {
     hubs.main.on('video', () => {
       pictures += 1;
     });
-    const hint = () =>
-      lines.filter((l) => l.includes('is the stream') && l.includes('media.source.main.codec'));
+    const isHint = (l: string) => l.includes('is the stream') && l.includes('media.source.main.codec');
+    const hint = () => lines.lines.filter(isHint);
     try {
       await capture?.start();
-      const end = Date.now() + 20_000;
-      while (hint().length === 0) {
-        if (Date.now() > end) throw new Error(`no hint in ${lines.length} lines`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      // Written over and over, the stream never gives a picture; the question is asked once.
+      await lines.waitFor(isHint, 'the codec hint', 20_000);
+      // Written over and over, the stream never gives a picture; the question is asked once. Nothing to
+      // await for an absence: the stand-in writes the stream 25 more times in this window.
       await new Promise((r) => setTimeout(r, 500));
       expect(hint()).toHaveLength(1);
       expect(pictures).toBe(0);
