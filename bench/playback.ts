@@ -37,6 +37,7 @@ try {
     deviceDir,
     syncIntervalMs: 0,
     mayWrite: async () => true,
+    keptOnCard: async () => true,
     onClosed: (e) => real.push(e),
     onError: (err) => {
       throw err;

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, lstat, readFile, realpath, stat, statfs } from 'node:fs/promises';
+import { access, lstat, readFile, realpath, rm, stat, statfs } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
 
 export type CardState = 'ok' | 'absent' | 'readonly' | 'full' | 'error';
@@ -54,6 +54,29 @@ export async function probeCard(root: string, requireMount: boolean): Promise<Ca
   }
   if (await mountedReadOnly(root)) return { state: 'readonly', ...space, reason: 'mounted read-only' };
   return { state: 'ok', ...space };
+}
+
+/**
+ * Whether a file just created under `root`, on device `dev`, is on the card. The card can be pulled out
+ * between the check before a write and the write: mkdir and open then make their folders on the root
+ * file system, under the empty mount point, where nothing of ours may be.
+ */
+export async function landedOnCard(root: string, requireMount: boolean, dev: number): Promise<boolean> {
+  if (!requireMount) return true;
+  try {
+    return (await stat(dirname(root))).dev !== dev;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes `dir` (a folder under `root`) when `root` is not a mount point: then all of it is what a write
+ * made on the root file system after the card left. With a card mounted it is left alone.
+ */
+export async function removeOffCard(root: string, dir: string): Promise<void> {
+  const [mount, parent] = await Promise.all([stat(root), stat(dirname(root))]);
+  if (mount.dev === parent.dev) await rm(dir, { recursive: true, force: true });
 }
 
 /** Where /proc/self/mounts escapes a character of a path (space, tab, newline, backslash). */

@@ -10,7 +10,14 @@ import type { Logger } from '../core/logger.js';
 import { SerialQueue } from '../core/serial-queue.js';
 import type { StreamHub } from '../media/hub.js';
 import type { Settings } from '../settings/schema.js';
-import { type CardState, type CardStatus, probeCard, stateOfError } from './card.js';
+import {
+  type CardState,
+  type CardStatus,
+  landedOnCard,
+  probeCard,
+  removeOffCard,
+  stateOfError,
+} from './card.js';
 import type { RecordingConfig } from './config.js';
 import { RecordingIndex } from './index-log.js';
 import { RecordingReader } from './reader.js';
@@ -82,6 +89,13 @@ export class RecordingService implements Module {
       deviceDir: this.deviceDir,
       syncIntervalMs: deps.config.syncIntervalMs,
       mayWrite: async () => (await probeCard(deps.config.root, deps.config.requireMount)).state === 'ok',
+      keptOnCard: async (dev) => {
+        if (await landedOnCard(deps.config.root, deps.config.requireMount, dev)) return true;
+        await removeOffCard(deps.config.root, this.deviceDir).catch((err: unknown) =>
+          this.#log.error({ err }, 'could not remove what was written off the card'),
+        );
+        return false;
+      },
       onClosed: (entry) => {
         const card = this.#formats;
         this.#work.push(() => (card === this.#formats ? this.#closed(entry) : this.#formattedAway(entry)));

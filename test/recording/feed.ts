@@ -72,6 +72,7 @@ function cardWriter(dir: string): { closed: SegmentEntry[]; writer: SegmentWrite
     deviceDir: join(dir, 'card', 'DEV'),
     syncIntervalMs: 0,
     mayWrite: async () => true,
+    keptOnCard: async () => true,
     onClosed: (e) => closed.push(e),
     onError: (err) => {
       throw err;
