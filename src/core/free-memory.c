@@ -1,9 +1,10 @@
 // Hands the C heap's free pages back to the kernel. glibc keeps what the daemon's process freed (V8's
 // parser and compiler zones, Buffers of video that went by, werift's DTLS handshakes) in its arenas for
 // reuse, and returns only what sits at the top of the main heap; on Node 24 that was 3.5-4 MB of an idle
-// daemon's RSS (docs/deployment.md, "Free memory back to the system"). malloc_trim(0) also releases the
-// free pages in the middle of every arena. musl, which some camera BSPs use, returns free memory by
-// itself and has no malloc_trim: there the function answers false.
+// daemon's RSS (docs/deployment.md, "Freed memory returned, a certificate of its own, lazy MQTT
+// transports"). malloc_trim(0) also releases the free pages in the middle of every arena. musl, which
+// some camera BSPs use, returns free memory by itself and has no malloc_trim: there the function answers
+// false.
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <stdbool.h>

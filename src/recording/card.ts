@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, lstat, readFile, realpath, rm, stat, statfs } from 'node:fs/promises';
+import { access, lstat, readFile, realpath, rm, rmdir, stat, statfs } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
 
 export type CardState = 'ok' | 'absent' | 'readonly' | 'full' | 'error';
@@ -71,12 +71,20 @@ export async function landedOnCard(root: string, requireMount: boolean, dev: num
 }
 
 /**
- * Removes `dir` (a folder under `root`) when `root` is not a mount point: then all of it is what a write
- * made on the root file system after the card left. With a card mounted it is left alone.
+ * Removes `file` and the folders above it up to `deviceDir`, after the file was found off the card (on
+ * the root file system, under the empty mount point). Folders go with rmdir, which removes only empty
+ * ones: were the card mounted again meanwhile, nothing of what is on it could be removed.
  */
-export async function removeOffCard(root: string, dir: string): Promise<void> {
-  const [mount, parent] = await Promise.all([stat(root), stat(dirname(root))]);
-  if (mount.dev === parent.dev) await rm(dir, { recursive: true, force: true });
+export async function removeOffCard(deviceDir: string, file: string): Promise<void> {
+  await rm(file, { force: true });
+  for (let dir = dirname(file); dir.startsWith(deviceDir); dir = dirname(dir)) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return;
+    }
+    if (dir === deviceDir) return;
+  }
 }
 
 /** Where /proc/self/mounts escapes a character of a path (space, tab, newline, backslash). */

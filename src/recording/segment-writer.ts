@@ -26,10 +26,10 @@ export interface SegmentWriterOptions {
   /** Checked before a file is created: never write where the card is not. */
   mayWrite: () => Promise<boolean>;
   /**
-   * Checked after: false when the new file (on device `dev`) is not on the card, which left in between;
-   * this has then removed what the write made off the card, and the writer gives the segment up.
+   * Checked after: false when the new file (`path`, on device `dev`) is not on the card, which left in
+   * between; this has then removed what the write made off the card, and the writer gives the segment up.
    */
-  keptOnCard: (dev: number) => Promise<boolean>;
+  keptOnCard: (dev: number, path: string) => Promise<boolean>;
   onClosed: (entry: SegmentEntry) => void;
   onError: (err: unknown) => void;
 }
@@ -100,7 +100,7 @@ export class SegmentWriter {
       await mkdir(dir, { recursive: true });
       const path = join(dir, openName(out.start));
       const handle = await open(path, 'w+', 0o644); // read too: the duration is written in place at close
-      if (!(await this.#o.keptOnCard((await handle.stat()).dev))) {
+      if (!(await this.#o.keptOnCard((await handle.stat()).dev, path))) {
         await handle.close();
         throw Object.assign(new Error('the card left while a segment was being created'), { code: 'ENODEV' });
       }

@@ -89,9 +89,9 @@ export class RecordingService implements Module {
       deviceDir: this.deviceDir,
       syncIntervalMs: deps.config.syncIntervalMs,
       mayWrite: async () => (await probeCard(deps.config.root, deps.config.requireMount)).state === 'ok',
-      keptOnCard: async (dev) => {
+      keptOnCard: async (dev, path) => {
         if (await landedOnCard(deps.config.root, deps.config.requireMount, dev)) return true;
-        await removeOffCard(deps.config.root, this.deviceDir).catch((err: unknown) =>
+        await removeOffCard(this.deviceDir, path).catch((err: unknown) =>
           this.#log.error({ err }, 'could not remove what was written off the card'),
         );
         return false;

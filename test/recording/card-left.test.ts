@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,9 +25,9 @@ describe('a segment opened as the card leaves', () => {
       deviceDir,
       syncIntervalMs: 0,
       mayWrite: async () => true,
-      keptOnCard: async (dev) => {
+      keptOnCard: async (dev, path) => {
         if (await landedOnCard(root, requireMount, dev)) return true;
-        await removeOffCard(root, deviceDir);
+        await removeOffCard(deviceDir, path);
         return false;
       },
       onClosed: () => undefined,
@@ -57,5 +57,16 @@ describe('a segment opened as the card leaves', () => {
     expect(errors).toEqual([]);
     expect(writer.current?.path).toMatch(/-open\.mp4$/);
     expect(await readdir(root)).toEqual(['SERIAL']);
+  });
+
+  it('removes only empty folders: recordings already there (a card mounted again) stay', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'card-left-'));
+    const deviceDir = join(dir, 'card', 'SERIAL');
+    const hour = join(deviceDir, '2026-12-07', '08');
+    await mkdir(hour, { recursive: true });
+    await writeFile(join(hour, 'kept.mp4'), 'recording');
+    await writeFile(join(hour, 'new-open.mp4'), '');
+    await removeOffCard(deviceDir, join(hour, 'new-open.mp4'));
+    expect(await readdir(hour)).toEqual(['kept.mp4']);
   });
 });
