@@ -12,14 +12,15 @@ export interface ClipOptions {
 }
 
 /**
- * Keeps the last seconds of the encoded main stream in memory (whole GOPs, so a clip starts on a
- * keyframe) and, during an alarm, everything until it ends: the event clip with its pre-roll. Memory
- * is bounded by `preRollSeconds + maxSeconds` of stream. Nothing here runs unless alarm pictures are on.
+ * Has the hub keep the last seconds of the encoded main stream (whole GOPs, so a clip starts on a
+ * keyframe) and, during an alarm, keeps everything until it ends: the event clip with its pre-roll.
+ * Memory is bounded by `preRollSeconds + maxSeconds` of stream. Nothing here runs unless alarm
+ * pictures are on.
  */
 export class ClipRecorder {
   readonly #hub: StreamHub;
   readonly #options: ClipOptions;
-  #ring: VideoAccessUnit[] = [];
+  #release: (() => void) | undefined;
   #recording: VideoAccessUnit[] | undefined;
   readonly #onVideo = (au: VideoAccessUnit) => this.#push(au);
 
@@ -29,12 +30,15 @@ export class ClipRecorder {
   }
 
   attach(): void {
+    this.#release?.();
+    this.#release = this.#hub.keepVideo(this.#options.preRollSeconds);
     this.#hub.on('video', this.#onVideo);
   }
 
   detach(): void {
     this.#hub.off('video', this.#onVideo);
-    this.#ring = [];
+    this.#release?.();
+    this.#release = undefined;
     this.#recording = undefined;
   }
 
@@ -43,7 +47,7 @@ export class ClipRecorder {
   }
 
   begin(): void {
-    this.#recording = [...this.#ring];
+    this.#recording = this.#hub.recentVideo(this.#options.preRollSeconds);
   }
 
   /** Ends the recording and returns its access units (empty when nothing was recording). */
@@ -59,20 +63,12 @@ export class ClipRecorder {
   }
 
   #push(au: VideoAccessUnit): void {
-    this.#ring.push(au);
-    // Trim whole GOPs from the front while the second GOP alone still covers the pre-roll.
-    const horizon = au.pts - this.#options.preRollSeconds * 90000;
-    for (;;) {
-      const next = this.#ring.findIndex((unit, i) => i > 0 && unit.keyframe);
-      if (next <= 0 || (this.#ring[next] as VideoAccessUnit).pts > horizon) break;
-      this.#ring = this.#ring.slice(next);
-    }
-    if (this.#recording) {
-      this.#recording.push(au);
-      const first = this.#recording[0];
-      if (first && au.pts - first.pts > (this.#options.preRollSeconds + this.#options.maxSeconds) * 90000) {
-        this.#recording.shift();
-      }
+    const recording = this.#recording;
+    if (!recording) return;
+    recording.push(au);
+    const first = recording[0];
+    if (first && au.pts - first.pts > (this.#options.preRollSeconds + this.#options.maxSeconds) * 90000) {
+      recording.shift();
     }
   }
 }

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { GopStore } from './gop-store.js';
 import { parseSps, profileLevelId } from './h264.js';
 import { parseHevcSps } from './h265.js';
 import { type NalRules, nalRules } from './nal-rules.js';
@@ -30,9 +31,6 @@ const PCMU_TRACK: AudioTrackInfo = { codec: 'pcmu', sampleRate: 8000, channels: 
 /** No µ-law frame for this long: the source has no sound (any more). */
 const PCMU_GONE_MS = 2000;
 
-/** A GOP larger than this (a stuck encoder, a huge keyframe interval) is not cached further. */
-const GOP_CACHE_LIMIT_BYTES = 16 * 1024 * 1024;
-
 interface ParameterSets {
   vps?: Buffer;
   sps?: Buffer;
@@ -52,16 +50,12 @@ export class StreamHub extends EventEmitter<HubEvents> {
   readonly #rules: NalRules;
   video: VideoTrackInfo | undefined;
   audio: AudioTrackInfo | undefined;
-  #gop: VideoAccessUnit[] = [];
-  #gopAudio: AudioFrame[] = [];
-  #gopBytes = 0;
-  #caching = false;
   /**
-   * The whole GOP before the current one, with its audio, under the same parameter sets: what a viewer
-   * that joins just after a keyframe is given besides (see `cachedGop`). The clip recorder's pre-roll
-   * holds the same access units, so with alarm pictures on it costs no memory of its own.
+   * The GOP since the last keyframe and the one before it, with their audio, in one reused buffer
+   * (`gop-store.ts`): what a new viewer is given at once. The clip recorder's pre-roll is kept there too
+   * (`keepVideo`), so it costs no memory of its own.
    */
-  #previous: (CachedGop & { bytes: number }) | undefined;
+  readonly #store = new GopStore();
   #pcmuSoundAt = Number.NEGATIVE_INFINITY;
 
   constructor(name: StreamName, codec: VideoCodec = 'h264') {
@@ -92,27 +86,14 @@ export class StreamHub extends EventEmitter<HubEvents> {
       const held = video.codec === 'h265' ? [video.vps, video.sps, video.pps] : [video.sps, video.pps];
       au = { ...au, nalus: [...held, ...au.nalus.filter((n) => !this.#rules.parameterSet(n))] };
     }
-    if (au.keyframe) {
-      // A GOP of other parameter sets (a new resolution) does not go before this one.
-      this.#previous =
-        this.#caching && !changed && this.#gop.length > 0
-          ? { video: this.#gop, audio: this.#gopAudio, bytes: this.#gopBytes }
-          : undefined;
-      this.#gop = [];
-      this.#gopAudio = [];
-      this.#gopBytes = 0;
-      this.#caching = this.video !== undefined;
-    }
-    if (this.#caching) {
-      this.#gop.push(au);
-      this.#gopBytes += au.nalus.reduce((sum, n) => sum + n.length, 0);
-      if (this.#gopBytes > GOP_CACHE_LIMIT_BYTES) this.#caching = false;
-    }
+    // A GOP of other parameter sets (a new resolution) is not joined to the one before.
+    if (au.keyframe && video) this.#store.startGop(au.pts, changed);
+    this.#store.addVideo(au);
     this.emit('video', au);
   }
 
   pushAudio(frame: AudioFrame): void {
-    if (this.#caching && this.#gop.length > 0) this.#gopAudio.push(frame);
+    this.#store.addAudio(frame);
     this.emit('audio', frame);
   }
 
@@ -141,26 +122,39 @@ export class StreamHub extends EventEmitter<HubEvents> {
    * it shows one (ffmpeg's probing reads 20) then gets them at once instead of waiting for them live.
    */
   cachedGop(atLeast?: { frames: number; maxBytes: number }): CachedGop {
-    if (!this.#caching) return { video: [], audio: [] };
-    const previous = this.#previous;
+    const current = this.#store.current;
+    if (!current) return { video: [], audio: [] };
+    const previous = this.#store.previous;
     if (
       previous &&
       atLeast &&
-      this.#gop.length < atLeast.frames &&
-      previous.bytes + this.#gopBytes <= atLeast.maxBytes
+      current.video.length < atLeast.frames &&
+      previous.bytes + current.bytes <= atLeast.maxBytes
     ) {
-      return { video: [...previous.video, ...this.#gop], audio: [...previous.audio, ...this.#gopAudio] };
+      return {
+        video: [...this.#store.videoOf(previous), ...this.#store.videoOf(current)],
+        audio: [...previous.audio, ...current.audio],
+      };
     }
-    return { video: [...this.#gop], audio: [...this.#gopAudio] };
+    return { video: this.#store.videoOf(current), audio: [...current.audio] };
+  }
+
+  /**
+   * Keeps at least the last `seconds` of video (whole GOPs) until the returned function is called: a
+   * clip's pre-roll, read with `recentVideo`.
+   */
+  keepVideo(seconds: number): () => void {
+    return this.#store.keep(seconds);
+  }
+
+  /** Copies of the video since the last keyframe at or before `seconds` ago, or all that is kept. */
+  recentVideo(seconds: number): VideoAccessUnit[] {
+    return this.#store.recent(seconds);
   }
 
   /** After an encoder restart the old GOP no longer decodes with what follows. */
   reset(): void {
-    this.#previous = undefined;
-    this.#gop = [];
-    this.#gopAudio = [];
-    this.#gopBytes = 0;
-    this.#caching = false;
+    this.#store.clear();
   }
 
   /** A stream whose SPS does not parse keeps its last good track (a hostile writer cannot throw here). */

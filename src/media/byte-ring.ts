@@ -1,0 +1,125 @@
+/**
+ * First in, first out storage of byte runs in one buffer that is allocated once and reused.
+ *
+ * Why: video the daemon keeps for seconds (the cached GOP, the clip pre-roll) outlives two young
+ * collections, so V8 moves it to the old generation, and a Buffer there is freed only by a full
+ * collection, which V8 runs every 10-30 s on an idle camera. Until then every frame that went by stays
+ * in memory: a sawtooth of 6 MB at 2 Mbit/s on top of what is live (docs/deployment.md, "Video kept in
+ * one reused buffer"). Copied in here, the frames the encoder hands over die young instead.
+ *
+ * Runs are removed oldest first. The buffer grows (doubling) when a run does not fit, up to `maxBytes`,
+ * and shrinks by half when a quarter of it is in use, so a burst (a huge keyframe) is not kept forever.
+ */
+export interface RingRun {
+  /** Where the run starts in the current buffer; moves when the buffer is reallocated. */
+  offset: number;
+  length: number;
+}
+
+export class ByteRing {
+  readonly #minBytes: number;
+  readonly #maxBytes: number;
+  #buf: Buffer;
+  /** Runs in the order they were written; the first is the oldest. */
+  #runs: RingRun[] = [];
+  #used = 0;
+
+  constructor(options: { minBytes?: number; maxBytes: number }) {
+    this.#minBytes = options.minBytes ?? 256 * 1024;
+    this.#maxBytes = Math.max(options.maxBytes, this.#minBytes);
+    this.#buf = Buffer.allocUnsafeSlow(this.#minBytes);
+  }
+
+  /** Bytes held by runs (not counting the gap a wrap leaves at the end). */
+  get usedBytes(): number {
+    return this.#used;
+  }
+
+  get capacity(): number {
+    return this.#buf.length;
+  }
+
+  get runs(): number {
+    return this.#runs.length;
+  }
+
+  /**
+   * Copies `parts` one after another into a new run. Undefined when they cannot fit even in a buffer of
+   * `maxBytes` with nothing else in it: the caller removes old runs (`shift`) and tries again, or gives up.
+   */
+  push(parts: readonly Buffer[]): RingRun | undefined {
+    let length = 0;
+    for (const part of parts) length += part.length;
+    const offset = this.#place(length);
+    if (offset === undefined) return undefined;
+    let at = offset;
+    for (const part of parts) at += part.copy(this.#buf, at);
+    const run = { offset, length };
+    this.#runs.push(run);
+    this.#used += length;
+    return run;
+  }
+
+  /** Removes the oldest run. */
+  shift(): void {
+    const run = this.#runs.shift();
+    if (run) this.#used -= run.length;
+  }
+
+  clear(): void {
+    this.#runs = [];
+    this.#used = 0;
+    if (this.#buf.length > this.#minBytes) this.#buf = Buffer.allocUnsafeSlow(this.#minBytes);
+  }
+
+  /** A copy of `length` bytes at `from` bytes into `run`: the caller may keep it as long as it likes. */
+  copy(run: RingRun, from: number, length: number): Buffer {
+    return Buffer.from(this.#buf.subarray(run.offset + from, run.offset + from + length));
+  }
+
+  /** Halves the buffer when a quarter of it is in use (after a burst), keeping every run. */
+  shrinkIfIdle(): void {
+    const half = this.#buf.length / 2;
+    if (half >= this.#minBytes && this.#used * 4 <= this.#buf.length) this.#reallocate(half);
+  }
+
+  /** Where a run of `length` bytes goes, growing the buffer if it must. */
+  #place(length: number): number | undefined {
+    if (length > this.#maxBytes) return undefined;
+    const first = this.#runs[0];
+    const last = this.#runs[this.#runs.length - 1];
+    if (!first || !last) return length <= this.#buf.length ? 0 : this.#grow(length);
+    const head = last.offset + last.length;
+    if (first.offset < head) {
+      // Runs lie in [first, head): the space after them, else the space before them (a wrap).
+      if (length <= this.#buf.length - head) return head;
+      if (length <= first.offset) return 0;
+    } else if (length <= first.offset - head) {
+      // Wrapped: runs lie in [first, end) and [0, head), the space is between.
+      return head;
+    }
+    return this.#grow(length);
+  }
+
+  /** Compacts the runs into a buffer of the same size, or a larger one when it would be over 3/4 full. */
+  #grow(length: number): number | undefined {
+    const need = this.#used + length;
+    if (need > this.#maxBytes) return undefined;
+    let size = this.#buf.length;
+    while (size < (need * 4) / 3) size *= 2;
+    this.#reallocate(Math.min(size, this.#maxBytes));
+    return this.#used;
+  }
+
+  /** Moves every run, oldest first, to the start of a new buffer of `size` bytes. */
+  #reallocate(size: number): void {
+    const next = Buffer.allocUnsafeSlow(size);
+    let at = 0;
+    for (const run of this.#runs) {
+      this.#buf.copy(next, at, run.offset, run.offset + run.length);
+      run.offset = at;
+      at += run.length;
+    }
+    this.#buf = next;
+  }
+}

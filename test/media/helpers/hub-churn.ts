@@ -1,0 +1,31 @@
+// A hub fed a 2 Mbit/s-like main stream at full speed while it keeps a 5 s pre-roll, as the daemon's
+// is with alarm pictures on. Prints the peak of process.memoryUsage().arrayBuffers as JSON. Run with
+// the unit's `--max-semi-space-size=1` so young collections come as often as in the daemon.
+import { StreamHub } from '../../../src/media/hub.js';
+
+/** libx264's parameter sets for 1920x1080 (ffmpeg -f lavfi -i testsrc2 -c:v libx264 -preset ultrafast). */
+const sps = Buffer.from('6742c028da01e0089f97011000000300100000030320f1832a', 'hex');
+const pps = Buffer.from('68ce0fc8', 'hex');
+
+const seconds = Number(process.argv[2] ?? 400);
+const hub = new StreamHub('main');
+hub.keepVideo(5);
+const fps = 25;
+let peak = 0;
+let passed = 0;
+for (let frame = 0; frame < seconds * fps; frame++) {
+  const keyframe = frame % (2 * fps) === 0;
+  // What a splitter hands over: every NAL unit its own copy, as big as a 2 Mbit/s frame.
+  const slice = Buffer.alloc(keyframe ? 40_000 : 9_000, frame & 0xff);
+  slice[0] = keyframe ? 0x65 : 0x41;
+  const nalus = keyframe ? [Buffer.from(sps), Buffer.from(pps), slice] : [slice];
+  hub.pushVideo({ kind: 'video', codec: 'h264', nalus, keyframe, pts: frame * 3600, at: frame * 40 });
+  passed += slice.length;
+  // The young garbage of a frame's handling elsewhere in the daemon (parsing, events, logs).
+  const garbage: { j: number; s: string }[] = [];
+  for (let j = 0; j < 300; j++) garbage.push({ j, s: `x${j}` });
+  if (frame % 25 === 0) await new Promise((resolve) => setImmediate(resolve));
+  peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+}
+const recent = hub.recentVideo(5);
+console.log(JSON.stringify({ peak, passed, recentFrames: recent.length }));
