@@ -47,7 +47,7 @@ export class ClipRecorder {
   }
 
   begin(): void {
-    this.#recording = this.#hub.recentVideo(this.#options.preRollSeconds);
+    this.#recording = this.#hub.recent(this.#options.preRollSeconds).video;
   }
 
   /** Ends the recording and returns its access units (empty when nothing was recording). */

@@ -1,6 +1,12 @@
 import { ByteRing, type RingRun } from './byte-ring.js';
 import type { AudioFrame, VideoAccessUnit } from './types.js';
 
+/** The cached group of pictures: what a new viewer gets at once, before live data. */
+export interface CachedGop {
+  video: VideoAccessUnit[];
+  audio: AudioFrame[];
+}
+
 /** A GOP larger than this (a stuck encoder, a huge keyframe interval) is not kept further. */
 const GOP_LIMIT_BYTES = 16 * 1024 * 1024;
 /** All the video kept: two GOPs at their limit, or 30 s of pre-roll at 16 Mbit/s. */
@@ -98,17 +104,27 @@ export class GopStore {
     return gop.video.map((stored) => this.#unpack(stored));
   }
 
-  /** Copies of the video since the last keyframe at or before `seconds` ago (all kept, if none is). */
-  recent(seconds: number): VideoAccessUnit[] {
+  /**
+   * The video (copies) and audio since the last keyframe at or before `seconds` ago, or all that is
+   * kept. `maxBytes`: whole GOPs are left out from the front until the video fits (nothing, when the
+   * last GOP alone does not). `fromPts`: only GOPs that start at or after it (what a recording that
+   * ended there did not have).
+   */
+  recent(seconds: number, options: { maxBytes?: number; fromPts?: number } = {}): CachedGop {
     const last = this.#gops[this.#gops.length - 1];
     const lastPts = last?.video[last.video.length - 1]?.au.pts;
-    if (lastPts === undefined) return [];
+    if (lastPts === undefined) return { video: [], audio: [] };
     const horizon = lastPts - seconds * 90000;
     let from = 0;
     this.#gops.forEach((gop, i) => {
       if (gop.startPts <= horizon) from = i;
     });
-    return this.#gops.slice(from).flatMap((gop) => this.videoOf(gop));
+    const { maxBytes = Number.POSITIVE_INFINITY, fromPts = Number.NEGATIVE_INFINITY } = options;
+    while (from < this.#gops.length && (this.#gops[from] as Gop).startPts < fromPts) from++;
+    let bytes = this.#gops.slice(from).reduce((sum, gop) => sum + gop.bytes, 0);
+    while (from < this.#gops.length && bytes > maxBytes) bytes -= (this.#gops[from++] as Gop).bytes;
+    const gops = this.#gops.slice(from);
+    return { video: gops.flatMap((gop) => this.videoOf(gop)), audio: gops.flatMap((gop) => gop.audio) };
   }
 
   clear(): void {

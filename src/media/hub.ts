@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { GopStore } from './gop-store.js';
+import { type CachedGop, GopStore } from './gop-store.js';
 import { parseSps, profileLevelId } from './h264.js';
 import { parseHevcSps } from './h265.js';
 import { type NalRules, nalRules } from './nal-rules.js';
@@ -21,11 +21,7 @@ export interface HubEvents {
   track: [];
 }
 
-/** The cached group of pictures: what a new viewer gets at once, before live data. */
-export interface CachedGop {
-  video: VideoAccessUnit[];
-  audio: AudioFrame[];
-}
+export type { CachedGop } from './gop-store.js';
 
 const PCMU_TRACK: AudioTrackInfo = { codec: 'pcmu', sampleRate: 8000, channels: 1 };
 /** No µ-law frame for this long: the source has no sound (any more). */
@@ -141,15 +137,15 @@ export class StreamHub extends EventEmitter<HubEvents> {
 
   /**
    * Keeps at least the last `seconds` of video (whole GOPs) until the returned function is called: a
-   * clip's pre-roll, read with `recentVideo`.
+   * clip's or a recording's pre-roll, read with `recent`.
    */
   keepVideo(seconds: number): () => void {
     return this.#store.keep(seconds);
   }
 
-  /** Copies of the video since the last keyframe at or before `seconds` ago, or all that is kept. */
-  recentVideo(seconds: number): VideoAccessUnit[] {
-    return this.#store.recent(seconds);
+  /** What was kept of the last `seconds` (video copies and audio): see `GopStore.recent`. */
+  recent(seconds: number, options?: { maxBytes?: number; fromPts?: number }): CachedGop {
+    return this.#store.recent(seconds, options);
   }
 
   /** After an encoder restart the old GOP no longer decodes with what follows. */

@@ -44,7 +44,7 @@ describe('the video a hub keeps (current GOP, the one before, and a pre-roll)', 
   it('keeps two GOPs when nobody asks for more, and hands out equal copies', () => {
     const hub = new StreamHub('main');
     const sent = feed(hub, 0, 3 * GOP + 5);
-    const recent = hub.recentVideo(60);
+    const recent = hub.recent(60).video;
     // The GOP before the current one and the current one: frames 2 GOP .. 3 GOP + 4.
     expect(recent.map(numberOf)).toEqual(sent.slice(2 * GOP).map(numberOf));
     for (const au of recent) {
@@ -63,18 +63,18 @@ describe('the video a hub keeps (current GOP, the one before, and a pre-roll)', 
     const release3 = hub.keepVideo(3);
     feed(hub, 0, 10 * GOP + 10);
     // 20.4 s of stream: 5 s ago is 15.4 s, the keyframe at or before it is at 14 s (frame 350).
-    let recent = hub.recentVideo(5);
+    let recent = hub.recent(5).video;
     expect(numberOf(recent[0] as VideoAccessUnit)).toBe(7 * GOP);
     expect(recent).toHaveLength(3 * GOP + 10);
-    expect(hub.recentVideo(3).map(numberOf)[0]).toBe(8 * GOP);
+    expect(hub.recent(3).video.map(numberOf)[0]).toBe(8 * GOP);
     release5();
     feed(hub, 10 * GOP + 10, 11 * GOP + 1);
     // Only 3 s are kept now: 22 s - 3 s = 19 s, the keyframe before it at 18 s.
-    recent = hub.recentVideo(5);
+    recent = hub.recent(5).video;
     expect(numberOf(recent[0] as VideoAccessUnit)).toBe(9 * GOP);
     release3();
     feed(hub, 11 * GOP + 1, 12 * GOP + 1);
-    expect(numberOf(hub.recentVideo(5)[0] as VideoAccessUnit)).toBe(11 * GOP);
+    expect(numberOf(hub.recent(5).video[0] as VideoAccessUnit)).toBe(11 * GOP);
   });
 
   it('forgets everything at a reset, and stops keeping a GOP past 16 MB', () => {
@@ -82,7 +82,7 @@ describe('the video a hub keeps (current GOP, the one before, and a pre-roll)', 
     hub.keepVideo(30);
     feed(hub, 0, GOP + 3);
     hub.reset();
-    expect(hub.recentVideo(30)).toEqual([]);
+    expect(hub.recent(30).video).toEqual([]);
     expect(hub.cachedGop().video).toEqual([]);
     // A keyframe, then 17 MB without another one (an encoder stuck without keyframes).
     feed(hub, 0, 1);
@@ -90,7 +90,7 @@ describe('the video a hub keeps (current GOP, the one before, and a pre-roll)', 
       hub.pushVideo({ ...frame(n), nalus: [Buffer.alloc(1024 * 1024, 1)] });
     }
     expect(hub.cachedGop().video).toEqual([]);
-    expect(hub.recentVideo(30).length).toBeLessThanOrEqual(16);
+    expect(hub.recent(30).video.length).toBeLessThanOrEqual(16);
   });
 
   it('lets the frames it was handed die young: no sawtooth of dead video between full collections', async () => {

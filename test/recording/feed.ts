@@ -66,7 +66,7 @@ export async function record(dir: string, seconds: number, segmentMs: number) {
 }
 
 /** A writer onto `<dir>/card/DEV` that never waits for the disk and keeps the closed segments. */
-function cardWriter(dir: string): { closed: SegmentEntry[]; writer: SegmentWriter } {
+export function cardWriter(dir: string): { closed: SegmentEntry[]; writer: SegmentWriter } {
   const closed: SegmentEntry[] = [];
   const writer = new SegmentWriter({
     deviceDir: join(dir, 'card', 'DEV'),

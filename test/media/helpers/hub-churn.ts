@@ -27,5 +27,5 @@ for (let frame = 0; frame < seconds * fps; frame++) {
   if (frame % 25 === 0) await new Promise((resolve) => setImmediate(resolve));
   peak = Math.max(peak, process.memoryUsage().arrayBuffers);
 }
-const recent = hub.recentVideo(5);
+const recent = hub.recent(5).video;
 console.log(JSON.stringify({ peak, passed, recentFrames: recent.length }));
