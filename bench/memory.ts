@@ -8,6 +8,7 @@
 // samples every 200 ms over the state's window. Not in `npm run bench` (it takes about 4 minutes):
 //
 //   node --import tsx bench/memory.ts [--source ffmpeg|pipe] [--rate 2|11] [--node-flags "--max-semi-space-size=1"]
+//     [--idle-seconds 120]   (a longer idle window: the peak between V8's full collections)
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -40,6 +41,8 @@ const { values: opts } = parseArgs({
     only: { type: 'string', multiple: true },
     /** The daemon's entry (default bin/ipcam-agent.js): a saved dist/bundle/main.js compares builds. */
     entry: { type: 'string' },
+    /** How long the idle state lasts; past 10 s its RSS is printed every 10 s (garbage between collections). */
+    'idle-seconds': { type: 'string', default: '6' },
   },
 });
 const SOURCES = (opts.source ?? ['ffmpeg', 'pipe']) as ('ffmpeg' | 'pipe')[];
@@ -305,7 +308,7 @@ async function states(
 
   await until(cam.log, 'capture', 30000).catch(() => undefined);
   await sleep(10_000);
-  await measure('idle, media and motion', () => sleep(6000));
+  await measure('idle, media and motion', () => idle(pid, Number(opts['idle-seconds'])));
 
   const want = (name: string) => opts.only === undefined || opts.only.includes(name);
   if (want('rtsp')) await rtsp(cam, measure);
@@ -314,6 +317,16 @@ async function states(
   if (want('motion')) await moving(cam, observer, measure);
   if (want('ota')) await otaDownload(cam, observer, keys.ota, ota, measure);
   return rows;
+}
+
+async function idle(pid: number, seconds: number): Promise<void> {
+  const began = performance.now();
+  for (let at = 10; at < seconds; at += 10) {
+    await sleep(began + at * 1000 - performance.now());
+    const now = usage(pid);
+    if (now) console.log(`idle +${at}s: daemon RSS ${mb(now.rssKb)} MB, anonymous ${mb(now.anonKb)} MB`);
+  }
+  await sleep(Math.max(0, began + seconds * 1000 - performance.now()));
 }
 
 let desiredVersion = 0;

@@ -7,8 +7,10 @@
  * in memory: a sawtooth of 6 MB at 2 Mbit/s on top of what is live (docs/deployment.md, "Video kept in
  * one reused buffer"). Copied in here, the frames the encoder hands over die young instead.
  *
- * Runs are removed oldest first. The buffer grows (doubling) when a run does not fit, up to `maxBytes`,
- * and shrinks by half when a quarter of it is in use, so a burst (a huge keyframe) is not kept forever.
+ * Runs are removed oldest first. The buffer grows by half again when a run does not fit, up to
+ * `maxBytes`, and shrinks when less than a third of it is in use, so a burst (a huge keyframe) is not
+ * kept forever. A buffer given up is freed at once (`release`): nothing outside holds it, since readers
+ * get copies, so it does not wait in the old generation for a full collection either.
  */
 export interface RingRun {
   /** Where the run starts in the current buffer; moves when the buffer is reallocated. */
@@ -69,7 +71,7 @@ export class ByteRing {
   clear(): void {
     this.#runs = [];
     this.#used = 0;
-    if (this.#buf.length > this.#minBytes) this.#buf = Buffer.allocUnsafeSlow(this.#minBytes);
+    if (this.#buf.length > this.#minBytes) this.#reallocate(this.#minBytes);
   }
 
   /** A copy of `length` bytes at `from` bytes into `run`: the caller may keep it as long as it likes. */
@@ -77,10 +79,11 @@ export class ByteRing {
     return Buffer.from(this.#buf.subarray(run.offset + from, run.offset + from + length));
   }
 
-  /** Halves the buffer when a quarter of it is in use (after a burst), keeping every run. */
+  /** Shrinks the buffer to twice what is in use when less than a third is (after a burst). */
   shrinkIfIdle(): void {
-    const half = this.#buf.length / 2;
-    if (half >= this.#minBytes && this.#used * 4 <= this.#buf.length) this.#reallocate(half);
+    if (this.#buf.length > this.#minBytes && this.#used * 3 < this.#buf.length) {
+      this.#reallocate(Math.max(this.#minBytes, roundUp(this.#used * 2)));
+    }
   }
 
   /** Where a run of `length` bytes goes, growing the buffer if it must. */
@@ -101,12 +104,11 @@ export class ByteRing {
     return this.#grow(length);
   }
 
-  /** Compacts the runs into a buffer of the same size, or a larger one when it would be over 3/4 full. */
+  /** Compacts the runs into a buffer of the same size, or one half again as large as they need. */
   #grow(length: number): number | undefined {
     const need = this.#used + length;
     if (need > this.#maxBytes) return undefined;
-    let size = this.#buf.length;
-    while (size < (need * 4) / 3) size *= 2;
+    const size = need * 4 > this.#buf.length * 3 ? roundUp(need * 1.5) : this.#buf.length;
     this.#reallocate(Math.min(size, this.#maxBytes));
     return this.#used;
   }
@@ -120,6 +122,24 @@ export class ByteRing {
       run.offset = at;
       at += run.length;
     }
+    release(this.#buf);
     this.#buf = next;
   }
+}
+
+const PAGE_RUN = 64 * 1024;
+
+function roundUp(bytes: number): number {
+  return Math.ceil(bytes / PAGE_RUN) * PAGE_RUN;
+}
+
+/**
+ * Frees a buffer's memory now by detaching it: Node 22 and later with `ArrayBuffer.prototype.transfer`,
+ * Node 20 by moving its memory to a new ArrayBuffer that nothing holds, which the next young collection
+ * frees. Only for a buffer of its own (`allocUnsafeSlow`) that nothing else refers to.
+ */
+function release(buf: Buffer): void {
+  const memory = buf.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
+  if (typeof memory.transfer === 'function') memory.transfer(0);
+  else structuredClone(memory, { transfer: [memory] });
 }
