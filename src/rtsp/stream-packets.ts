@@ -16,8 +16,10 @@ export const VIDEO_PACKETIZERS: Record<VideoTrackInfo['codec'], Packetizer> = {
 
 /**
  * The RTP packets of one stream, built once per frame for all of its sessions. A frame's packets are
- * kept with the frame (a WeakMap keyed by the hub's own object), so the cached GOP a newcomer gets is
- * packetized already, and nothing outlives the frame.
+ * kept with the frame (a WeakMap keyed by the object the hub emitted), so nothing outlives the frame.
+ * The cached GOP a newcomer gets is the hub's copy (`media/gop-store.ts`), packetized for it at join:
+ * sharing it would keep every frame's packets as long as the hub keeps the frame (seconds, into the
+ * old generation), for a cost paid once per viewer.
  */
 export class StreamPackets {
   readonly #video = new WeakMap<VideoAccessUnit, PacketizedFrame>();
