@@ -3,11 +3,12 @@
  *
  * Why: video the daemon keeps for seconds (the cached GOP, the clip pre-roll) outlives two young
  * collections, so V8 moves it to the old generation, and a Buffer there is freed only by a full
- * collection, which V8 runs every 10-30 s on an idle camera. Until then every frame that went by stays
+ * collection, which V8 ran every 8-35 s in an idle daemon here. Until then every frame that went by stays
  * in memory: a sawtooth of 6 MB at 2 Mbit/s on top of what is live (docs/deployment.md, "Video kept in
  * one reused buffer"). Copied in here, the frames the encoder hands over die young instead.
  *
- * Runs are removed oldest first. The buffer grows by half again when a run does not fit, up to
+ * Runs are removed oldest first, and a run may wrap from the end of the buffer to its start, so the
+ * buffer is never compacted. It grows to 9/8 of what it needs when a run does not fit, up to
  * `maxBytes`, and shrinks when less than a third of it is in use, so a burst (a huge keyframe) is not
  * kept forever. A buffer given up is freed at once (`release`): nothing outside holds it, since readers
  * get copies, so it does not wait in the old generation for a full collection either.
@@ -32,7 +33,7 @@ export class ByteRing {
     this.#buf = Buffer.allocUnsafeSlow(this.#minBytes);
   }
 
-  /** Bytes held by runs (not counting the gap a wrap leaves at the end). */
+  /** Bytes held by runs. */
   get usedBytes(): number {
     return this.#used;
   }
@@ -46,16 +47,20 @@ export class ByteRing {
   }
 
   /**
-   * Copies `parts` one after another into a new run. Undefined when they cannot fit even in a buffer of
-   * `maxBytes` with nothing else in it: the caller removes old runs (`shift`) and tries again, or gives up.
+   * Copies `parts` one after another into a new run, which wraps from the buffer's end to its start if
+   * it must. Undefined when they cannot fit even in a buffer of `maxBytes` beside what it holds: the
+   * caller removes old runs (`shift`) and tries again, or gives up.
    */
   push(parts: readonly Buffer[]): RingRun | undefined {
     let length = 0;
     for (const part of parts) length += part.length;
-    const offset = this.#place(length);
-    if (offset === undefined) return undefined;
+    const need = this.#used + length;
+    if (need > this.#maxBytes) return undefined;
+    if (need > this.#buf.length) this.#reallocate(Math.min(this.#maxBytes, roundUp(need * 1.125)));
+    const last = this.#runs[this.#runs.length - 1];
+    const offset = last ? (last.offset + last.length) % this.#buf.length : 0;
     let at = offset;
-    for (const part of parts) at += part.copy(this.#buf, at);
+    for (const part of parts) at = this.#write(part, at);
     const run = { offset, length };
     this.#runs.push(run);
     this.#used += length;
@@ -76,7 +81,9 @@ export class ByteRing {
 
   /** A copy of `length` bytes at `from` bytes into `run`: the caller may keep it as long as it likes. */
   copy(run: RingRun, from: number, length: number): Buffer {
-    return Buffer.from(this.#buf.subarray(run.offset + from, run.offset + from + length));
+    const out = Buffer.allocUnsafe(length);
+    this.#read(out, 0, (run.offset + from) % this.#buf.length, length);
+    return out;
   }
 
   /** Shrinks the buffer to twice what is in use when less than a third is (after a burst). */
@@ -86,31 +93,20 @@ export class ByteRing {
     }
   }
 
-  /** Where a run of `length` bytes goes, growing the buffer if it must. */
-  #place(length: number): number | undefined {
-    if (length > this.#maxBytes) return undefined;
-    const first = this.#runs[0];
-    const last = this.#runs[this.#runs.length - 1];
-    if (!first || !last) return length <= this.#buf.length ? 0 : this.#grow(length);
-    const head = last.offset + last.length;
-    if (first.offset < head) {
-      // Runs lie in [first, head): the space after them, else the space before them (a wrap).
-      if (length <= this.#buf.length - head) return head;
-      if (length <= first.offset) return 0;
-    } else if (length <= first.offset - head) {
-      // Wrapped: runs lie in [first, end) and [0, head), the space is between.
-      return head;
-    }
-    return this.#grow(length);
+  /** Writes `part` at `at`, wrapping at the end; returns where the next byte goes. */
+  #write(part: Buffer, at: number): number {
+    const size = this.#buf.length;
+    const first = Math.min(part.length, size - at);
+    part.copy(this.#buf, at, 0, first);
+    if (first < part.length) part.copy(this.#buf, 0, first);
+    return (at + part.length) % size;
   }
 
-  /** Compacts the runs into a buffer of the same size, or one half again as large as they need. */
-  #grow(length: number): number | undefined {
-    const need = this.#used + length;
-    if (need > this.#maxBytes) return undefined;
-    const size = need * 4 > this.#buf.length * 3 ? roundUp(need * 1.5) : this.#buf.length;
-    this.#reallocate(Math.min(size, this.#maxBytes));
-    return this.#used;
+  /** Reads `length` bytes from `at` (wrapping at the end) into `out` at `into`. */
+  #read(out: Buffer, into: number, at: number, length: number): void {
+    const first = Math.min(length, this.#buf.length - at);
+    this.#buf.copy(out, into, at, at + first);
+    if (first < length) this.#buf.copy(out, into + first, 0, length - first);
   }
 
   /** Moves every run, oldest first, to the start of a new buffer of `size` bytes. */
@@ -118,7 +114,7 @@ export class ByteRing {
     const next = Buffer.allocUnsafeSlow(size);
     let at = 0;
     for (const run of this.#runs) {
-      this.#buf.copy(next, at, run.offset, run.offset + run.length);
+      this.#read(next, at, run.offset, run.length);
       run.offset = at;
       at += run.length;
     }

@@ -76,6 +76,9 @@ export class GopStore {
   }
 
   addVideo(au: VideoAccessUnit): void {
+    // At every frame, not only at keyframes: the pre-roll then spans its seconds plus up to one GOP,
+    // not plus two.
+    this.#trim(au.pts);
     const gop = this.current;
     if (!gop) return;
     const bytes = au.nalus.reduce((sum, n) => sum + n.length, 0);

@@ -13,7 +13,7 @@ function bytes(seed: number, length: number): Buffer {
 }
 
 describe('a ring of byte runs in one reused buffer', () => {
-  it('gives back every run as written through wraps, compactions, growth and shrinking', () => {
+  it('gives back every run as written through wraps, growth and shrinking', () => {
     const ring = new ByteRing({ minBytes: 4096, maxBytes: 1 << 20 });
     const held: { run: RingRun; data: Buffer }[] = [];
     let seed = 1;
@@ -29,7 +29,7 @@ describe('a ring of byte runs in one reused buffer', () => {
       expect(run).toBeDefined();
       if (!run) continue;
       held.push({ run, data: Buffer.concat(parts) });
-      if (run.offset === 0 && held.length > 1) wrapped = true;
+      if (run.offset + run.length > ring.capacity) wrapped = true;
       grewTo = Math.max(grewTo, ring.capacity);
       while (held.length > 8 + (step % 13)) {
         ring.shift();
