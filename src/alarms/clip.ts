@@ -12,17 +12,18 @@ export interface ClipOptions {
 }
 
 /**
- * Has the hub keep the last seconds of the encoded main stream (whole GOPs, so a clip starts on a
- * keyframe) and, during an alarm, keeps everything until it ends: the event clip with its pre-roll.
- * Memory is bounded by `preRollSeconds + maxSeconds` of stream. Nothing here runs unless alarm
- * pictures are on.
+ * A clip is what the hub kept: the last `preRollSeconds` of the encoded main stream before the alarm
+ * (whole GOPs, so a clip starts on a keyframe) and everything after, until the alarm ends, at most
+ * `preRollSeconds + maxSeconds` of stream. The hub keeps it in its own buffer (`media/gop-store.ts`),
+ * so this holds no frames while the alarm lasts and takes copies at its end. Nothing here runs unless
+ * alarm pictures are on.
  */
 export class ClipRecorder {
   readonly #hub: StreamHub;
   readonly #options: ClipOptions;
-  #release: (() => void) | undefined;
-  #recording: VideoAccessUnit[] | undefined;
-  readonly #onVideo = (au: VideoAccessUnit) => this.#push(au);
+  #releasePreRoll: (() => void) | undefined;
+  /** While recording: the hub keeps the whole clip, from the pre-roll's first keyframe. */
+  #recording: { fromPts: number; release: () => void } | undefined;
 
   constructor(hub: StreamHub, options: ClipOptions) {
     this.#hub = hub;
@@ -30,16 +31,14 @@ export class ClipRecorder {
   }
 
   attach(): void {
-    this.#release?.();
-    this.#release = this.#hub.keepVideo(this.#options.preRollSeconds);
-    this.#hub.on('video', this.#onVideo);
+    this.#releasePreRoll?.();
+    this.#releasePreRoll = this.#hub.keepVideo(this.#options.preRollSeconds);
   }
 
   detach(): void {
-    this.#hub.off('video', this.#onVideo);
-    this.#release?.();
-    this.#release = undefined;
-    this.#recording = undefined;
+    this.#releasePreRoll?.();
+    this.#releasePreRoll = undefined;
+    this.cancel();
   }
 
   get recording(): boolean {
@@ -47,29 +46,29 @@ export class ClipRecorder {
   }
 
   begin(): void {
-    this.#recording = this.#hub.recent(this.#options.preRollSeconds).video;
+    this.cancel();
+    const { preRollSeconds, maxSeconds } = this.#options;
+    const first = this.#hub.recent(preRollSeconds).video[0];
+    this.#recording = {
+      fromPts: first?.pts ?? Number.NEGATIVE_INFINITY,
+      release: this.#hub.keepVideo(preRollSeconds + maxSeconds),
+    };
   }
 
   /** Ends the recording and returns its access units (empty when nothing was recording). */
   finish(): VideoAccessUnit[] {
-    const units = this.#recording ?? [];
-    this.#recording = undefined;
+    const recording = this.#recording;
+    if (!recording) return [];
+    const { preRollSeconds, maxSeconds } = this.#options;
+    const units = this.#hub.recent(preRollSeconds + maxSeconds, { fromPts: recording.fromPts }).video;
+    this.cancel();
     return units;
   }
 
   /** Drops a recording without muxing it (alarm pictures turned off mid-alarm, privacy mode). */
   cancel(): void {
+    this.#recording?.release();
     this.#recording = undefined;
-  }
-
-  #push(au: VideoAccessUnit): void {
-    const recording = this.#recording;
-    if (!recording) return;
-    recording.push(au);
-    const first = recording[0];
-    if (first && au.pts - first.pts > (this.#options.preRollSeconds + this.#options.maxSeconds) * 90000) {
-      recording.shift();
-    }
   }
 }
 

@@ -9,7 +9,7 @@
  *
  * Runs are removed oldest first, and a run may wrap from the end of the buffer to its start, so the
  * buffer is never compacted. It grows to 9/8 of what it needs when a run does not fit, up to
- * `maxBytes`, and shrinks when less than a third of it is in use, so a burst (a huge keyframe) is not
+ * `maxBytes`, and shrinks when less than half of it is in use, so a burst (a huge keyframe) is not
  * kept forever. A buffer given up is freed at once (`release`): nothing outside holds it, since readers
  * get copies, so it does not wait in the old generation for a full collection either.
  */
@@ -86,10 +86,13 @@ export class ByteRing {
     return out;
   }
 
-  /** Shrinks the buffer to twice what is in use when less than a third is (after a burst). */
+  /**
+   * Shrinks the buffer to half again what is in use when less than half is (after a burst, or an alarm
+   * clip kept in full). A steady stream uses more than that: what is kept varies by about one GOP.
+   */
   shrinkIfIdle(): void {
-    if (this.#buf.length > this.#minBytes && this.#used * 3 < this.#buf.length) {
-      this.#reallocate(Math.max(this.#minBytes, roundUp(this.#used * 2)));
+    if (this.#buf.length > this.#minBytes && this.#used * 2 < this.#buf.length) {
+      this.#reallocate(Math.max(this.#minBytes, roundUp(this.#used * 1.5)));
     }
   }
 

@@ -111,7 +111,7 @@ export class GopStore {
    * The video (copies) and audio since the last keyframe at or before `seconds` ago, or all that is
    * kept. `maxBytes`: whole GOPs are left out from the front until the video fits (nothing, when the
    * last GOP alone does not). `fromPts`: only GOPs that start at or after it (what a recording that
-   * ended there did not have).
+   * ended there did not have; the start of a clip), unless it lies after the newest frame.
    */
   recent(seconds: number, options: { maxBytes?: number; fromPts?: number } = {}): CachedGop {
     const last = this.#gops[this.#gops.length - 1];
@@ -122,8 +122,14 @@ export class GopStore {
     this.#gops.forEach((gop, i) => {
       if (gop.startPts <= horizon) from = i;
     });
-    const { maxBytes = Number.POSITIVE_INFINITY, fromPts = Number.NEGATIVE_INFINITY } = options;
-    while (from < this.#gops.length && (this.#gops[from] as Gop).startPts < fromPts) from++;
+    const { maxBytes = Number.POSITIVE_INFINITY } = options;
+    // A `fromPts` after the newest frame was taken before the source started again (time went back).
+    const fromPts = (options.fromPts ?? lastPts) <= lastPts ? options.fromPts : undefined;
+    while (
+      from < this.#gops.length &&
+      (this.#gops[from] as Gop).startPts < (fromPts ?? Number.NEGATIVE_INFINITY)
+    )
+      from++;
     let bytes = this.#gops.slice(from).reduce((sum, gop) => sum + gop.bytes, 0);
     while (from < this.#gops.length && bytes > maxBytes) bytes -= (this.#gops[from++] as Gop).bytes;
     const gops = this.#gops.slice(from);

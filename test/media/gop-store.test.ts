@@ -5,30 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { StreamHub } from '../../src/media/hub.js';
 import type { VideoAccessUnit } from '../../src/media/types.js';
 import { ROOT } from '../helpers/daemon.js';
+import { frameNumber, numberedFrame } from '../helpers/numbered-frames.js';
 
 const run = promisify(execFile);
-const SPS = Buffer.from('6742c028da01e0089f97011000000300100000030320f1832a', 'hex');
-const PPS = Buffer.from('68ce0fc8', 'hex');
 const FPS = 25;
 const GOP = 2 * FPS;
-
-/** Frame `n` of a stream with a keyframe every 2 s; its slice carries `n` so copies can be told apart. */
-function frame(n: number): VideoAccessUnit {
-  const keyframe = n % GOP === 0;
-  const slice = Buffer.alloc(keyframe ? 3000 : 500, n & 0xff);
-  slice[0] = keyframe ? 0x65 : 0x41;
-  slice.writeUInt32BE(n, 1);
-  return {
-    kind: 'video',
-    codec: 'h264',
-    nalus: keyframe ? [SPS, PPS, slice] : [slice],
-    keyframe,
-    pts: n * (90000 / FPS),
-    at: n * 40,
-  };
-}
-
-const numberOf = (au: VideoAccessUnit) => (au.nalus.at(-1) as Buffer).readUInt32BE(1);
+const frame = (n: number) => numberedFrame(n, { fps: FPS, gop: GOP, keyframeBytes: 3000, frameBytes: 500 });
+const numberOf = frameNumber;
 
 function feed(hub: StreamHub, from: number, to: number): VideoAccessUnit[] {
   const sent: VideoAccessUnit[] = [];

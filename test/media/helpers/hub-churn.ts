@@ -2,10 +2,7 @@
 // is with alarm pictures on. Prints the peak of process.memoryUsage().arrayBuffers as JSON. Run with
 // the unit's `--max-semi-space-size=1` so young collections come as often as in the daemon.
 import { StreamHub } from '../../../src/media/hub.js';
-
-/** libx264's parameter sets for 1920x1080 (ffmpeg -f lavfi -i testsrc2 -c:v libx264 -preset ultrafast). */
-const sps = Buffer.from('6742c028da01e0089f97011000000300100000030320f1832a', 'hex');
-const pps = Buffer.from('68ce0fc8', 'hex');
+import { PPS_1080P as pps, SPS_1080P as sps } from '../../helpers/numbered-frames.js';
 
 const seconds = Number(process.argv[2] ?? 400);
 const hub = new StreamHub('main');
