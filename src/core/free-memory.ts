@@ -27,9 +27,13 @@ export function freeMemoryAddon(path = FREE_MEMORY_ADDON): FreeMemoryAddon | str
   }
 }
 
-/** Often enough that a burst (a WebRTC session's end, an alarm's clip) is given back within seconds; each
- * call took 0.15-3 ms (median 0.6) on an idle daemon's 11-15 MB heap. */
-export const RETURN_EVERY_MS = 10_000;
+/**
+ * Often enough that a burst (a WebRTC session's end, an alarm's clip) is given back within seconds, and
+ * that what an idle daemon frees between calls stays small: every 2 s instead of 10 s, its RSS every
+ * 10 s was 63.4-64.0 MB against 64.1-64.7 (Node 24, docs/deployment.md, "Video kept in one reused
+ * buffer"). At 10 s each call took 0.15-3 ms (median 0.6) on an idle daemon's 11-15 MB heap.
+ */
+export const RETURN_EVERY_MS = 2_000;
 
 /**
  * Gives the C heap's free pages back to the kernel every few seconds. Without it glibc keeps what the
