@@ -48,8 +48,8 @@ export class StreamHub extends EventEmitter<HubEvents> {
   audio: AudioTrackInfo | undefined;
   /**
    * The GOP since the last keyframe and the one before it, with their audio, in one reused buffer
-   * (`gop-store.ts`): what a new viewer is given at once. The clip recorder's pre-roll is kept there too
-   * (`keepVideo`), so it costs no memory of its own.
+   * (`gop-store.ts`): what a new viewer is given at once. Pre-rolls (alarm clips, event recordings) and
+   * an alarm's whole clip are kept there too (`keepVideo`), so no consumer holds frames of its own.
    */
   readonly #store = new GopStore();
   #pcmuSoundAt = Number.NEGATIVE_INFINITY;
