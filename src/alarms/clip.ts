@@ -48,9 +48,8 @@ export class ClipRecorder {
   begin(): void {
     this.cancel();
     const { preRollSeconds, maxSeconds } = this.#options;
-    const first = this.#hub.recent(preRollSeconds).video[0];
     this.#recording = {
-      fromPts: first?.pts ?? Number.NEGATIVE_INFINITY,
+      fromPts: this.#hub.recentStart(preRollSeconds) ?? Number.NEGATIVE_INFINITY,
       release: this.#hub.keepVideo(preRollSeconds + maxSeconds),
     };
   }

@@ -42,10 +42,6 @@ export class ByteRing {
     return this.#buf.length;
   }
 
-  get runs(): number {
-    return this.#runs.length;
-  }
-
   /**
    * Copies `parts` one after another into a new run, which wraps from the buffer's end to its start if
    * it must. Undefined when they cannot fit even in a buffer of `maxBytes` beside what it holds: the
@@ -79,10 +75,10 @@ export class ByteRing {
     if (this.#buf.length > this.#minBytes) this.#reallocate(this.#minBytes);
   }
 
-  /** A copy of `length` bytes at `from` bytes into `run`: the caller may keep it as long as it likes. */
-  copy(run: RingRun, from: number, length: number): Buffer {
-    const out = Buffer.allocUnsafe(length);
-    this.#read(out, 0, (run.offset + from) % this.#buf.length, length);
+  /** A copy of `run`'s bytes: the caller may keep it as long as it likes. */
+  copy(run: RingRun): Buffer {
+    const out = Buffer.allocUnsafe(run.length);
+    this.#read(out, 0, run.offset, run.length);
     return out;
   }
 

@@ -12,6 +12,11 @@ const GOP_LIMIT_BYTES = 16 * 1024 * 1024;
 /** All the video kept: two GOPs at their limit, or 30 s of pre-roll at 16 Mbit/s. */
 const STORE_LIMIT_BYTES = 64 * 1024 * 1024;
 
+export interface RecentOptions {
+  maxBytes?: number;
+  fromPts?: number;
+}
+
 interface StoredVideo {
   au: Omit<VideoAccessUnit, 'nalus'>;
   run: RingRun;
@@ -113,32 +118,38 @@ export class GopStore {
    * last GOP alone does not). `fromPts`: only GOPs that start at or after it (what a recording that
    * ended there did not have; the start of a clip), unless it lies after the newest frame.
    */
-  recent(seconds: number, options: { maxBytes?: number; fromPts?: number } = {}): CachedGop {
-    const last = this.#gops[this.#gops.length - 1];
-    const lastPts = last?.video[last.video.length - 1]?.au.pts;
-    if (lastPts === undefined) return { video: [], audio: [] };
-    const horizon = lastPts - seconds * 90000;
-    let from = 0;
-    this.#gops.forEach((gop, i) => {
-      if (gop.startPts <= horizon) from = i;
-    });
-    const { maxBytes = Number.POSITIVE_INFINITY } = options;
-    // A `fromPts` after the newest frame was taken before the source started again (time went back).
-    const fromPts = (options.fromPts ?? lastPts) <= lastPts ? options.fromPts : undefined;
-    while (
-      from < this.#gops.length &&
-      (this.#gops[from] as Gop).startPts < (fromPts ?? Number.NEGATIVE_INFINITY)
-    )
-      from++;
-    let bytes = this.#gops.slice(from).reduce((sum, gop) => sum + gop.bytes, 0);
-    while (from < this.#gops.length && bytes > maxBytes) bytes -= (this.#gops[from++] as Gop).bytes;
-    const gops = this.#gops.slice(from);
+  recent(seconds: number, options: RecentOptions = {}): CachedGop {
+    const gops = this.#gops.slice(this.#recentFrom(seconds, options));
     return { video: gops.flatMap((gop) => this.videoOf(gop)), audio: gops.flatMap((gop) => gop.audio) };
+  }
+
+  /** The pts where `recent(seconds)` would start, without copying anything. */
+  recentStart(seconds: number): number | undefined {
+    return this.#gops[this.#recentFrom(seconds, {})]?.startPts;
   }
 
   clear(): void {
     this.#gops = [];
     this.#ring.clear();
+  }
+
+  /** The index of the first GOP `recent` gives (the number of GOPs when it gives none). */
+  #recentFrom(seconds: number, options: RecentOptions): number {
+    const last = this.#gops[this.#gops.length - 1];
+    const lastPts = last?.video[last.video.length - 1]?.au.pts;
+    if (lastPts === undefined) return this.#gops.length;
+    const horizon = lastPts - seconds * 90000;
+    let from = 0;
+    this.#gops.forEach((gop, i) => {
+      if (gop.startPts <= horizon) from = i;
+    });
+    // A `fromPts` after the newest frame was taken before the source started again (time went back).
+    const fromPts = options.fromPts !== undefined && options.fromPts <= lastPts ? options.fromPts : -Infinity;
+    while (from < this.#gops.length && (this.#gops[from] as Gop).startPts < fromPts) from++;
+    let bytes = this.#gops.slice(from).reduce((sum, gop) => sum + gop.bytes, 0);
+    const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+    while (from < this.#gops.length && bytes > maxBytes) bytes -= (this.#gops[from++] as Gop).bytes;
+    return from;
   }
 
   /** Drops the oldest GOPs while two remain and the second one alone still covers the longest keep. */
@@ -156,7 +167,7 @@ export class GopStore {
 
   #unpack(stored: StoredVideo): VideoAccessUnit {
     // One copy per access unit, the NAL units views of it.
-    const whole = this.#ring.copy(stored.run, 0, stored.run.length);
+    const whole = this.#ring.copy(stored.run);
     let at = 0;
     const nalus = stored.lengths.map((length) => {
       const nalu = whole.subarray(at, at + length);

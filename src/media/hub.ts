@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type CachedGop, GopStore } from './gop-store.js';
+import { type CachedGop, GopStore, type RecentOptions } from './gop-store.js';
 import { parseSps, profileLevelId } from './h264.js';
 import { parseHevcSps } from './h265.js';
 import { type NalRules, nalRules } from './nal-rules.js';
@@ -144,8 +144,13 @@ export class StreamHub extends EventEmitter<HubEvents> {
   }
 
   /** What was kept of the last `seconds` (video copies and audio): see `GopStore.recent`. */
-  recent(seconds: number, options?: { maxBytes?: number; fromPts?: number }): CachedGop {
+  recent(seconds: number, options?: RecentOptions): CachedGop {
     return this.#store.recent(seconds, options);
+  }
+
+  /** The pts `recent(seconds)` would start at, without copying anything. */
+  recentStart(seconds: number): number | undefined {
+    return this.#store.recentStart(seconds);
   }
 
   /** After an encoder restart the old GOP no longer decodes with what follows. */

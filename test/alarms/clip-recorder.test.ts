@@ -15,11 +15,17 @@ function feed(hub: StreamHub, from: number, to: number, ptsBase = 0): void {
   for (let n = from; n < to; n++) hub.pushVideo(frame(n, ptsBase));
 }
 
+/** A main hub with a clip recorder attached, as the alarm service has them with alarm pictures on. */
+function attached(preRollSeconds: number, maxSeconds: number) {
+  const hub = new StreamHub('main');
+  const clips = new ClipRecorder(hub, { preRollSeconds, maxSeconds });
+  clips.attach();
+  return { hub, clips };
+}
+
 describe('an alarm clip is what the hub kept: pre-roll, then the alarm', () => {
   it('starts at the keyframe at or before the pre-roll and ends with the newest frame', () => {
-    const hub = new StreamHub('main');
-    const clips = new ClipRecorder(hub, { preRollSeconds: 3, maxSeconds: 30 });
-    clips.attach();
+    const { hub, clips } = attached(3, 30);
     feed(hub, 0, seconds(8) + 10);
     clips.begin();
     expect(clips.recording).toBe(true);
@@ -37,9 +43,7 @@ describe('an alarm clip is what the hub kept: pre-roll, then the alarm', () => {
   });
 
   it('keeps at most pre-roll plus maxSeconds (whole GOPs) of a long alarm, and only the pre-roll after it', () => {
-    const hub = new StreamHub('main');
-    const clips = new ClipRecorder(hub, { preRollSeconds: 2, maxSeconds: 3 });
-    clips.attach();
+    const { hub, clips } = attached(2, 3);
     feed(hub, 0, seconds(5));
     clips.begin();
     feed(hub, seconds(5), seconds(30) + 12);
@@ -55,9 +59,7 @@ describe('an alarm clip is what the hub kept: pre-roll, then the alarm', () => {
   });
 
   it('gives the frames since a restart when the source started again mid-alarm (time went back)', () => {
-    const hub = new StreamHub('main');
-    const clips = new ClipRecorder(hub, { preRollSeconds: 2, maxSeconds: 30 });
-    clips.attach();
+    const { hub, clips } = attached(2, 30);
     feed(hub, 0, seconds(10));
     clips.begin();
     hub.reset();
@@ -67,9 +69,7 @@ describe('an alarm clip is what the hub kept: pre-roll, then the alarm', () => {
   });
 
   it('keeps nothing extra once cancelled or detached', () => {
-    const hub = new StreamHub('main');
-    const clips = new ClipRecorder(hub, { preRollSeconds: 4, maxSeconds: 30 });
-    clips.attach();
+    const { hub, clips } = attached(4, 30);
     feed(hub, 0, seconds(6));
     clips.begin();
     clips.cancel();
