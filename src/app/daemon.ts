@@ -28,7 +28,11 @@ const RESCUE_MAX_MS = 5 * 60_000;
  * exit code: 0 after a clean stop.
  */
 export async function runDaemon(options: DaemonOptions): Promise<number> {
-  const freeMemory = new FreeMemoryReturn(options.log);
+  const { unmapFilePagesAfterSeconds, unmapFilePagesEverySeconds } = options.config.memory;
+  const freeMemory = new FreeMemoryReturn(options.log, {
+    dropFilePagesAfterMs: unmapFilePagesAfterSeconds * 1000,
+    dropFilePagesEveryMs: unmapFilePagesEverySeconds * 1000,
+  });
   freeMemory.start();
   try {
     return await runAgents(options);

@@ -93,6 +93,17 @@ export const SystemdConfig = Section({
   notify: T.Boolean({ default: true }),
 });
 
+export const MemoryConfig = Section({
+  /**
+   * Seconds after start when the executable's and libraries' pages used only while starting are
+   * unmapped (src/core/free-memory.c; 0: never). The page cache keeps them: what is still used comes
+   * back as minor faults, the rest is the first memory the kernel reclaims.
+   */
+  unmapFilePagesAfterSeconds: T.Integer({ minimum: 0, default: 20 }),
+  /** Then again this often, for what a one-off touched since (0: only once). */
+  unmapFilePagesEverySeconds: T.Integer({ minimum: 0, default: 300 }),
+});
+
 export const SimConfig = Section({
   /** Embedded MQTT broker port, used only when nothing listens there already. 0 picks a free port. */
   brokerPort: T.Integer({ minimum: 0, maximum: 65535, default: 1883 }),
@@ -121,6 +132,7 @@ export const ConfigSchema = T.Object(
     wifi: WifiConfig,
     hardware: HardwareConfig,
     systemd: SystemdConfig,
+    memory: MemoryConfig,
     sim: SimConfig,
   },
   { additionalProperties: false },

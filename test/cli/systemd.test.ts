@@ -37,7 +37,7 @@ describe('systemd notification', () => {
   });
 
   it('sends READY once started and WATCHDOG pings, naming its own pid', async () => {
-    const device = await prepareDevice({ url: broker.url });
+    const device = await prepareDevice({ url: broker.url }, { memory: { unmapFilePagesAfterSeconds: 1 } });
     const daemon = DaemonProcess.run(device.configPath, {
       NOTIFY_SOCKET: socketPath,
       WATCHDOG_USEC: '1000000',
@@ -50,6 +50,9 @@ describe('systemd notification', () => {
       true,
     );
     await messages.waitFor((l) => l.includes('WATCHDOG=1'), 'WATCHDOG=1');
+    // And unmaps the executable's pages it used only while starting (config `memory`).
+    const unmapped = await daemon.waitForLog('unmapped the file pages used while starting');
+    expect((JSON.parse(unmapped) as { mb: number }).mb).toBeGreaterThan(10);
     await daemon.kill('SIGTERM');
     await messages.waitFor((l) => l.includes('STOPPING=1'), 'STOPPING=1');
   });
