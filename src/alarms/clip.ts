@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { rm } from 'node:fs/promises';
 import { AgentError } from '../core/errors.js';
 import type { StreamHub } from '../media/hub.js';
-import { writeTs } from '../media/ts-writer.js';
+import { TsStream } from '../media/ts-writer.js';
 import type { VideoAccessUnit } from '../media/types.js';
 
 const START_CODE = Buffer.from([0, 0, 0, 1]);
@@ -72,47 +74,67 @@ export class ClipRecorder {
 }
 
 /**
- * Muxes access units into a fragmented MP4 (written to a pipe, so no seek is needed). They go to
+ * Muxes access units into a fragmented MP4 at `path` (a scratch file of the media store). They go to
  * ffmpeg as MPEG-TS (`media/ts-writer.ts`, stream_type 0x1b or 0x24) with their own timestamps, so the
  * clip keeps the stream's timing whatever its frame rate; H.265 is tagged `hvc1`, as Apple players
- * require.
+ * require. Written a unit at a time as ffmpeg takes them, and ffmpeg writes the file: a 35 s clip at
+ * 11 Mbit/s (48 MB) was once joined, made into one MPEG-TS buffer and collected back as one MP4, four to
+ * five times its size in the daemon at once (docs/deployment.md, "Clips muxed as they are written").
  */
-export function muxClip(units: VideoAccessUnit[], ffmpegPath: string): Promise<Buffer> {
+export async function muxClip(
+  units: readonly VideoAccessUnit[],
+  ffmpegPath: string,
+  path: string,
+): Promise<void> {
   const start = units.findIndex((u) => u.keyframe);
   const first = units[start];
-  if (!first) return Promise.reject(new AgentError('internal', 'no keyframe to start a clip'));
+  if (!first) throw new AgentError('internal', 'no keyframe to start a clip');
+  try {
+    await mux(units.slice(start), first, ffmpegPath, path);
+  } catch (err) {
+    await rm(path, { force: true });
+    throw err;
+  }
+}
+
+async function mux(
+  units: readonly VideoAccessUnit[],
+  first: VideoAccessUnit,
+  ffmpegPath: string,
+  path: string,
+): Promise<void> {
   const codec = first.codec;
-  // Rebased to start at 1 s (the 33-bit PTS never wraps within a clip of minutes).
-  const stream = writeTs(
-    units.slice(start).map((au) => ({
-      data: Buffer.concat(au.nalus.flatMap((nalu) => [START_CODE, nalu])),
-      pts: au.pts - first.pts + 90000,
-    })),
-    codec,
-  );
   const args = [
     ...['-hide_banner', '-loglevel', 'error', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0:v', '-c', 'copy'],
     ...(codec === 'h265' ? ['-tag:v', 'hvc1'] : []),
-    ...['-movflags', 'frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4', 'pipe:1'],
+    ...['-movflags', 'frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4', '-y', path],
   ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.stdin.on('error', () => undefined);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const mp4 = Buffer.concat(out);
-      if (code === 0 && mp4.length > 0) resolve(mp4);
-      else
-        reject(
-          new AgentError('internal', `clip mux failed (ffmpeg ${code}): ${stderr.trim().slice(0, 200)}`),
-        );
-    });
-    child.stdin.end(stream);
+  const child = spawn(ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-1000);
   });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  void exited.catch(() => undefined);
+  // A muxer that dies mid-clip ends the writing; its exit code and stderr say why.
+  child.stdin.on('error', () => undefined);
+  const ts = new TsStream(codec);
+  const write = async (chunk: Buffer) => {
+    if (child.stdin.write(chunk)) return;
+    await Promise.race([once(child.stdin, 'drain').catch(() => undefined), exited]);
+  };
+  await write(ts.tables());
+  for (const au of units) {
+    if (child.exitCode !== null || child.stdin.destroyed) break;
+    // Rebased to start at 1 s (the 33-bit PTS never wraps within a clip of minutes).
+    const data = Buffer.concat(au.nalus.flatMap((nalu) => [START_CODE, nalu]));
+    await write(ts.unit({ data, pts: au.pts - first.pts + 90000 }));
+  }
+  child.stdin.end();
+  const code = await exited;
+  if (code !== 0)
+    throw new AgentError('internal', `clip mux failed (ffmpeg ${code}): ${stderr.trim().slice(0, 200)}`);
 }

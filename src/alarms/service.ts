@@ -293,8 +293,12 @@ export class AlarmService implements Module {
     units: Parameters<typeof muxClip>[0],
   ): Promise<Omit<StoredMedia, 'path'> | undefined> {
     try {
-      const mp4 = await muxClip(units, this.#deps.ffmpegPath);
-      const stored = await this.#deps.store.put('clips', `${alarmId}.mp4`, mp4);
+      const name = `${alarmId}.mp4`;
+      // The MP4 is about as large as the access units it carries.
+      const bytes = units.reduce((sum, au) => sum + au.nalus.reduce((n, nalu) => n + nalu.length + 4, 0), 0);
+      const scratch = await this.#deps.store.scratchPath(name, bytes);
+      await muxClip(units, this.#deps.ffmpegPath, scratch);
+      const stored = await this.#deps.store.adopt('clips', name, scratch);
       await this.#deps.uploads.add(stored.key, 'video/mp4');
       return { key: stored.key, sha256: stored.sha256, size: stored.size };
     } catch (err) {

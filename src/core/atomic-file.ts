@@ -29,7 +29,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   await syncDirectory(dir);
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+/** Makes a rename or a new file in `dir` survive a power cut. */
+export async function syncDirectory(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();

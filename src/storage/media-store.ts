@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../core/atomic-file.js';
+import { syncDirectory, writeFileAtomic } from '../core/atomic-file.js';
 import { AgentError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 
@@ -25,6 +25,8 @@ export interface MediaStoreOptions {
 }
 
 const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+/** Where files too large to hold in memory are made (`scratchPath`), beside the kinds' folders. */
+const SCRATCH = '.making';
 
 /**
  * Alarm pictures and clips on the SD card or data directory. Files are written atomically (a power cut
@@ -33,6 +35,7 @@ const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
  */
 export class MediaStore {
   readonly #o: MediaStoreOptions;
+  #scratchCleared = false;
 
   constructor(options: MediaStoreOptions) {
     this.#o = options;
@@ -56,6 +59,58 @@ export class MediaStore {
       size: data.length,
       sha256: createHash('sha256').update(data).digest('hex'),
     };
+  }
+
+  /**
+   * A path where a file is made before `adopt` moves it into the store, when it is too large to hold in
+   * memory (a clip, written by its muxer). Refused like `put` when `expectedBytes` would bring the free
+   * space under the floor. The folder is outside the store's kinds, so the quota never removes a file
+   * being made; what a power cut left there is removed on the first call.
+   */
+  async scratchPath(name: string, expectedBytes: number): Promise<string> {
+    if (!NAME.test(name))
+      throw new AgentError('bad_request', `not a media file name: ${JSON.stringify(name)}`);
+    const dir = join(this.#o.dir, SCRATCH);
+    if (!this.#scratchCleared) {
+      this.#scratchCleared = true;
+      await rm(dir, { recursive: true, force: true });
+    }
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const fs = await statfs(dir);
+    if (fs.bavail * fs.bsize - expectedBytes < this.#o.freeSpaceFloorBytes)
+      throw new AgentError('internal', 'not enough free space for media');
+    return join(dir, `${name}.${randomBytes(6).toString('hex')}`);
+  }
+
+  /**
+   * Moves a finished scratch file into the store as `put` stores data: room made under the quota, made
+   * durable (fsync, rename, fsync of the folder), its hash read back from the disk. The scratch file is
+   * gone afterwards, whether or not it was stored.
+   */
+  async adopt(kind: MediaKind, name: string, scratch: string): Promise<StoredMedia> {
+    try {
+      if (!NAME.test(name))
+        throw new AgentError('bad_request', `not a media file name: ${JSON.stringify(name)}`);
+      const dir = join(this.#o.dir, kind);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const handle = await open(scratch, 'r+');
+      let size: number;
+      const hash = createHash('sha256');
+      try {
+        await handle.sync();
+        size = (await handle.stat()).size;
+        for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+      } finally {
+        await handle.close();
+      }
+      await this.#makeRoom(size);
+      const path = join(dir, name);
+      await rename(scratch, path);
+      await syncDirectory(dir);
+      return { key: `${kind}/${name}`, path, size, sha256: hash.digest('hex') };
+    } finally {
+      await rm(scratch, { force: true });
+    }
   }
 
   /** Reads a stored file by key; undefined for unknown keys (including any attempt to leave the store). */

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { muxClip } from '../../src/alarms/clip.js';
@@ -83,7 +83,7 @@ describe('H.265 in snapshots, clips and the MPEG-TS writer', () => {
   it('a clip of H.265 is an MP4 (hvc1) ffprobe reads, with every picture and the stream’s timing', async () => {
     const path = join(dir.path, 'clip-h265.mp4');
     // From a keyframe on: what comes before the first one cannot be decoded and is left out.
-    await writeFile(path, await muxClip([...h265.slice(45), ...h265], 'ffmpeg'));
+    await muxClip([...h265.slice(45), ...h265], 'ffmpeg', path);
     const [stream] = await probeStreams(path, ['-show_entries', 'format=duration']);
     expect(stream).toMatchObject({
       codec_name: 'hevc',
@@ -103,9 +103,18 @@ describe('H.265 in snapshots, clips and the MPEG-TS writer', () => {
 
   it('a clip of H.264 still comes out as before (avc1, every picture)', async () => {
     const path = join(dir.path, 'clip-h264.mp4');
-    await writeFile(path, await muxClip(h264, 'ffmpeg'));
+    await muxClip(h264, 'ffmpeg', path);
     expect(await probeStreams(path)).toEqual([
       expect.objectContaining({ codec_name: 'h264', codec_tag_string: 'avc1', nb_read_packets: '50' }),
     ]);
+  });
+
+  it('a muxer that fails, or cannot start, leaves no file behind', async () => {
+    const path = join(dir.path, 'clip-failed.mp4');
+    await writeFile(path, 'what a muxer wrote before it failed');
+    await expect(muxClip(h264, 'false', path)).rejects.toThrow(/clip mux failed \(ffmpeg 1\)/);
+    await expect(stat(path)).rejects.toThrow(/ENOENT/);
+    await expect(muxClip(h264, join(dir.path, 'no-such-ffmpeg'), path)).rejects.toThrow(/ENOENT/);
+    await expect(stat(path)).rejects.toThrow(/ENOENT/);
   });
 });

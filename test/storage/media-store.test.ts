@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
@@ -7,18 +8,17 @@ import { MediaStore } from '../../src/storage/media-store.js';
 import { captureLog, useTempDir } from '../core/fixtures.js';
 import { ROOT } from '../helpers/daemon.js';
 
+/** A store in `dir` keeping files for an hour. */
+function storeIn(dir: string, quotaBytes: number, freeSpaceFloorBytes: number): MediaStore {
+  return new MediaStore({ dir, quotaBytes, maxAgeSeconds: 3600, freeSpaceFloorBytes, log: captureLog().log });
+}
+
 describe('MediaStore', () => {
   const tempDir = useTempDir('media-store');
 
   it('never passes its byte quota: the oldest files go first', async () => {
     const dir = await tempDir();
-    const store = new MediaStore({
-      dir,
-      quotaBytes: 10_000,
-      maxAgeSeconds: 3600,
-      freeSpaceFloorBytes: 0,
-      log: captureLog().log,
-    });
+    const store = storeIn(dir, 10_000, 0);
     const keys: string[] = [];
     for (let i = 0; i < 30; i += 1) {
       keys.push((await store.put('snapshots', `s${i}.jpg`, Buffer.alloc(1500, i))).key);
@@ -29,28 +29,50 @@ describe('MediaStore', () => {
     expect((await store.usage()).files).toBe(6);
   });
 
+  it('adopts a file made at a scratch path, which the quota never removes while it is made', async () => {
+    const dir = await tempDir();
+    const store = storeIn(dir, 10_000, 0);
+    await mkdir(join(dir, '.making'), { recursive: true });
+    await writeFile(join(dir, '.making', 'left-by-a-power-cut'), 'x');
+    const scratch = await store.scratchPath('a.mp4', 6000);
+    expect(await readdir(join(dir, '.making'))).toEqual([]);
+    await writeFile(scratch, Buffer.alloc(6000, 7));
+    // Pictures stored meanwhile fill the quota: the file being made stays.
+    for (let i = 0; i < 8; i += 1) await store.put('snapshots', `s${i}.jpg`, Buffer.alloc(1500, i));
+    const content = await readFile(scratch);
+    const stored = await store.adopt('clips', 'a.mp4', scratch);
+    expect(stored).toMatchObject({
+      key: 'clips/a.mp4',
+      size: 6000,
+      sha256: createHash('sha256').update(content).digest('hex'),
+    });
+    expect(await store.get('clips/a.mp4')).toEqual(content);
+    expect((await store.usage()).bytes).toBeLessThanOrEqual(10_000);
+    expect(await readdir(join(dir, '.making'))).toEqual([]);
+  });
+
+  it('refuses a scratch file under the free-space floor, and removes a scratch file it cannot adopt', async () => {
+    const dir = await tempDir();
+    const full = storeIn(dir, 1e9, Number.MAX_SAFE_INTEGER);
+    await expect(full.scratchPath('a.mp4', 10)).rejects.toThrow(/free space/);
+    const store = storeIn(dir, 100, 0);
+    const scratch = await store.scratchPath('big.mp4', 0);
+    await writeFile(scratch, Buffer.alloc(1000));
+    await expect(store.adopt('clips', 'big.mp4', scratch)).rejects.toThrow(/larger than the whole quota/);
+    expect(await readdir(join(dir, '.making'))).toEqual([]);
+    expect(await store.get('clips/big.mp4')).toBeUndefined();
+  });
+
   it('refuses a write that would cross the free-space floor', async () => {
     const dir = await tempDir();
-    const store = new MediaStore({
-      dir,
-      quotaBytes: 1e9,
-      maxAgeSeconds: 3600,
-      freeSpaceFloorBytes: Number.MAX_SAFE_INTEGER,
-      log: captureLog().log,
-    });
+    const store = storeIn(dir, 1e9, Number.MAX_SAFE_INTEGER);
     await expect(store.put('clips', 'c.mp4', Buffer.alloc(10))).rejects.toThrow(/free space/);
     expect(await readdir(join(dir, 'clips'))).toEqual([]);
   });
 
   it('serves nothing outside the store and no half-written file after a kill mid-write', async () => {
     const dir = await tempDir();
-    const store = new MediaStore({
-      dir,
-      quotaBytes: 1e9,
-      maxAgeSeconds: 3600,
-      freeSpaceFloorBytes: 0,
-      log: captureLog().log,
-    });
+    const store = storeIn(dir, 1e9, 0);
     expect(await store.get('../secrets.enc')).toBeUndefined();
     expect(await store.get('snapshots/../../x')).toBeUndefined();
 
