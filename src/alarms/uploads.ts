@@ -70,7 +70,7 @@ export class UploadQueue {
       const next = this.#pending[0] as Pending;
       const base = this.#uploadUrl();
       if (!base) return;
-      const body = await this.#store.get(next.key);
+      const body = await this.#store.file(next.key);
       if (body) {
         try {
           await putObject(objectUrl(base, next.key), body, next.contentType, {
@@ -79,7 +79,7 @@ export class UploadQueue {
             timeoutMs: 15000,
             log: this.#log,
           });
-          this.#log.info({ key: next.key, bytes: body.length }, 'picture uploaded');
+          this.#log.info({ key: next.key, bytes: body.size }, 'picture uploaded');
         } catch (err) {
           this.#log.warn({ key: next.key, err }, 'upload postponed until the next connect');
           return;

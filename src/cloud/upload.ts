@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -5,6 +6,9 @@ import { Backoff } from '../core/backoff.js';
 import { AgentError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { redactString } from '../core/redact.js';
+
+/** What is uploaded: bytes in memory, or a file read as it is sent (a clip can be tens of MB). */
+export type UploadBody = Buffer | { path: string; size: number };
 
 export interface UploadOptions {
   /** Extra CA certificates (PEM) trusted besides the system's, for a private cloud. */
@@ -28,7 +32,7 @@ export function objectUrl(uploadUrl: string, key: string): string {
 /** HTTPS PUT with certificate verification and retries with backoff; plain HTTP is refused. */
 export async function putObject(
   url: string,
-  body: Buffer,
+  body: UploadBody,
   contentType: string,
   options: UploadOptions,
 ): Promise<void> {
@@ -55,14 +59,17 @@ export async function putObject(
   );
 }
 
-function putOnce(url: URL, body: Buffer, contentType: string, options: UploadOptions): Promise<void> {
+function putOnce(url: URL, body: UploadBody, contentType: string, options: UploadOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     const requester = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = requester(
       url,
       {
         method: 'PUT',
-        headers: { 'content-type': contentType, 'content-length': body.length },
+        headers: {
+          'content-type': contentType,
+          'content-length': Buffer.isBuffer(body) ? body.length : body.size,
+        },
         timeout: options.timeoutMs,
         ...(options.ca ? { ca: options.ca } : {}),
       },
@@ -77,6 +84,14 @@ function putOnce(url: URL, body: Buffer, contentType: string, options: UploadOpt
     );
     req.once('timeout', () => req.destroy(new Error('upload timed out')));
     req.once('error', reject);
-    req.end(body);
+    if (Buffer.isBuffer(body)) {
+      req.end(body);
+      return;
+    }
+    // A file that changed size since it was measured makes the server see a short or long body, and
+    // the request fails; it is read afresh on every attempt.
+    const file = createReadStream(body.path);
+    file.once('error', (err) => req.destroy(err));
+    file.pipe(req);
   });
 }

@@ -115,6 +115,18 @@ export class MediaStore {
 
   /** Reads a stored file by key; undefined for unknown keys (including any attempt to leave the store). */
   async get(key: string): Promise<Buffer | undefined> {
+    const path = this.#pathOf(key);
+    return path === undefined ? undefined : readFile(path).catch(() => undefined);
+  }
+
+  /** Where a stored file is and its size, for reading it as it is sent; undefined as for `get`. */
+  async file(key: string): Promise<{ path: string; size: number } | undefined> {
+    const path = this.#pathOf(key);
+    const info = path === undefined ? undefined : await stat(path).catch(() => undefined);
+    return path !== undefined && info?.isFile() ? { path, size: info.size } : undefined;
+  }
+
+  #pathOf(key: string): string | undefined {
     const [kind, name, ...rest] = key.split('/');
     if (
       rest.length > 0 ||
@@ -124,7 +136,7 @@ export class MediaStore {
       name.startsWith('.')
     )
       return undefined;
-    return readFile(join(this.#o.dir, kind, name)).catch(() => undefined);
+    return join(this.#o.dir, kind, name);
   }
 
   async usage(): Promise<{ files: number; bytes: number }> {

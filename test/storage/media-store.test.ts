@@ -47,6 +47,7 @@ describe('MediaStore', () => {
       sha256: createHash('sha256').update(content).digest('hex'),
     });
     expect(await store.get('clips/a.mp4')).toEqual(content);
+    expect(await store.file('clips/a.mp4')).toEqual({ path: join(dir, 'clips', 'a.mp4'), size: 6000 });
     expect((await store.usage()).bytes).toBeLessThanOrEqual(10_000);
     expect(await readdir(join(dir, '.making'))).toEqual([]);
   });
@@ -75,6 +76,8 @@ describe('MediaStore', () => {
     const store = storeIn(dir, 1e9, 0);
     expect(await store.get('../secrets.enc')).toBeUndefined();
     expect(await store.get('snapshots/../../x')).toBeUndefined();
+    expect(await store.file('../secrets.enc')).toBeUndefined();
+    expect(await store.file('clips/.making')).toBeUndefined();
 
     // A writer process killed while writing 4 MB files.
     const script = `
