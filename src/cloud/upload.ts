@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { pipeline } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Backoff } from '../core/backoff.js';
 import { AgentError, errorMessage } from '../core/errors.js';
@@ -90,8 +91,7 @@ function putOnce(url: URL, body: UploadBody, contentType: string, options: Uploa
     }
     // A file that changed size since it was measured makes the server see a short or long body, and
     // the request fails; it is read afresh on every attempt.
-    const file = createReadStream(body.path);
-    file.once('error', (err) => req.destroy(err));
-    file.pipe(req);
+    // pipeline closes the file when the request fails, and fails the request when the file cannot be read.
+    pipeline(createReadStream(body.path), req, () => undefined);
   });
 }

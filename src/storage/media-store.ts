@@ -28,6 +28,10 @@ const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 /** Where files too large to hold in memory are made (`scratchPath`), beside the kinds' folders. */
 const SCRATCH = '.making';
 
+function checkName(name: string): void {
+  if (!NAME.test(name)) throw new AgentError('bad_request', `not a media file name: ${JSON.stringify(name)}`);
+}
+
 /**
  * Alarm pictures and clips on the SD card or data directory. Files are written atomically (a power cut
  * leaves no half-file to serve), kept under a byte quota and a maximum age with the oldest removed
@@ -35,22 +39,18 @@ const SCRATCH = '.making';
  */
 export class MediaStore {
   readonly #o: MediaStoreOptions;
-  #scratchCleared = false;
+  #scratchCleared: Promise<void> | undefined;
 
   constructor(options: MediaStoreOptions) {
     this.#o = options;
   }
 
   async put(kind: MediaKind, name: string, data: Buffer): Promise<StoredMedia> {
-    if (!NAME.test(name))
-      throw new AgentError('bad_request', `not a media file name: ${JSON.stringify(name)}`);
+    checkName(name);
     const dir = join(this.#o.dir, kind);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await this.#makeRoom(data.length);
-    const fs = await statfs(dir);
-    if (fs.bavail * fs.bsize - data.length < this.#o.freeSpaceFloorBytes) {
-      throw new AgentError('internal', 'not enough free space for media');
-    }
+    await this.#checkFreeSpace(dir, data.length);
     const path = join(dir, name);
     await writeFileAtomic(path, data, 0o600);
     return {
@@ -68,17 +68,13 @@ export class MediaStore {
    * being made; what a power cut left there is removed on the first call.
    */
   async scratchPath(name: string, expectedBytes: number): Promise<string> {
-    if (!NAME.test(name))
-      throw new AgentError('bad_request', `not a media file name: ${JSON.stringify(name)}`);
+    checkName(name);
     const dir = join(this.#o.dir, SCRATCH);
-    if (!this.#scratchCleared) {
-      this.#scratchCleared = true;
-      await rm(dir, { recursive: true, force: true });
-    }
+    // Every caller waits for the one clearing: a second clip must not start inside a folder being removed.
+    this.#scratchCleared ??= rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    await this.#scratchCleared;
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const fs = await statfs(dir);
-    if (fs.bavail * fs.bsize - expectedBytes < this.#o.freeSpaceFloorBytes)
-      throw new AgentError('internal', 'not enough free space for media');
+    await this.#checkFreeSpace(dir, expectedBytes);
     return join(dir, `${name}.${randomBytes(6).toString('hex')}`);
   }
 
@@ -89,8 +85,7 @@ export class MediaStore {
    */
   async adopt(kind: MediaKind, name: string, scratch: string): Promise<StoredMedia> {
     try {
-      if (!NAME.test(name))
-        throw new AgentError('bad_request', `not a media file name: ${JSON.stringify(name)}`);
+      checkName(name);
       const dir = join(this.#o.dir, kind);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const handle = await open(scratch, 'r+');
@@ -142,6 +137,12 @@ export class MediaStore {
   async usage(): Promise<{ files: number; bytes: number }> {
     const files = await this.#list();
     return { files: files.length, bytes: files.reduce((sum, f) => sum + f.size, 0) };
+  }
+
+  async #checkFreeSpace(dir: string, incoming: number): Promise<void> {
+    const fs = await statfs(dir);
+    if (fs.bavail * fs.bsize - incoming < this.#o.freeSpaceFloorBytes)
+      throw new AgentError('internal', 'not enough free space for media');
   }
 
   /** Removes files past the maximum age, then the oldest until `incoming` more bytes fit the quota. */

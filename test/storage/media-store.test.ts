@@ -52,6 +52,24 @@ describe('MediaStore', () => {
     expect(await readdir(join(dir, '.making'))).toEqual([]);
   });
 
+  it('two clips made at once after a restart both land, while a power cut’s leftovers are cleared', async () => {
+    const dir = await tempDir();
+    const store = storeIn(dir, 1e9, 0);
+    await mkdir(join(dir, '.making', 'old'), { recursive: true });
+    await Promise.all(
+      Array.from({ length: 2000 }, (_, i) => writeFile(join(dir, '.making', 'old', `left-${i}`), 'x')),
+    );
+    const make = async (name: string) => {
+      const scratch = await store.scratchPath(name, 10);
+      await writeFile(scratch, name);
+      return store.adopt('clips', name, scratch);
+    };
+    const stored = await Promise.all([make('a.mp4'), make('b.mp4')]);
+    expect(stored.map((s) => s.size)).toEqual([5, 5]);
+    expect(await readdir(join(dir, 'clips'))).toEqual(['a.mp4', 'b.mp4']);
+    expect(await readdir(join(dir, '.making'))).toEqual([]);
+  });
+
   it('refuses a scratch file under the free-space floor, and removes a scratch file it cannot adopt', async () => {
     const dir = await tempDir();
     const full = storeIn(dir, 1e9, Number.MAX_SAFE_INTEGER);
