@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { pipeline } from 'node:stream';
@@ -60,7 +60,29 @@ export async function putObject(
   );
 }
 
-function putOnce(url: URL, body: UploadBody, contentType: string, options: UploadOptions): Promise<void> {
+async function putOnce(
+  url: URL,
+  body: UploadBody,
+  contentType: string,
+  options: UploadOptions,
+): Promise<void> {
+  if (Buffer.isBuffer(body)) return request(url, body, body.length, contentType, options);
+  // Opened before the request, so that a file that cannot be read sends nothing and says why.
+  const file = await open(body.path);
+  try {
+    await request(url, file, body.size, contentType, options);
+  } finally {
+    await file.close();
+  }
+}
+
+function request(
+  url: URL,
+  body: Buffer | FileHandle,
+  length: number,
+  contentType: string,
+  options: UploadOptions,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const requester = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = requester(
@@ -69,7 +91,7 @@ function putOnce(url: URL, body: UploadBody, contentType: string, options: Uploa
         method: 'PUT',
         headers: {
           'content-type': contentType,
-          'content-length': Buffer.isBuffer(body) ? body.length : body.size,
+          'content-length': length,
         },
         timeout: options.timeoutMs,
         ...(options.ca ? { ca: options.ca } : {}),
@@ -89,9 +111,8 @@ function putOnce(url: URL, body: UploadBody, contentType: string, options: Uploa
       req.end(body);
       return;
     }
-    // A file that changed size since it was measured makes the server see a short or long body, and
-    // the request fails; it is read afresh on every attempt.
-    // pipeline closes the file when the request fails, and fails the request when the file cannot be read.
-    pipeline(createReadStream(body.path), req, () => undefined);
+    // Read afresh on every attempt. A file that changed size since it was measured makes the server see
+    // a short or long body, and the request fails. pipeline stops reading when the request fails.
+    pipeline(body.createReadStream({ autoClose: false }), req, () => undefined);
   });
 }

@@ -14,6 +14,8 @@ export interface Received {
 export class HttpsSink {
   readonly received: Received[] = [];
   port = 0;
+  /** How many of the next PUTs are answered 503, as a cloud that is briefly unavailable. */
+  failNext = 0;
   #server: Server | undefined;
   #waiters: (() => void)[] = [];
 
@@ -25,6 +27,11 @@ export class HttpsSink {
         req.on('data', (c: Buffer) => chunks.push(c));
         req.on('end', () => {
           const body = Buffer.concat(chunks);
+          if (req.method === 'PUT' && this.failNext > 0) {
+            this.failNext -= 1;
+            res.writeHead(503).end();
+            return;
+          }
           if (req.method === 'PUT') {
             this.received.push({
               path: req.url ?? '',
