@@ -79,7 +79,8 @@ static bool has_flag(const char *flags, const char *flag) {
 // The page cache keeps what is unmapped, so pages still in use come back as minor faults; what the
 // daemon touched only while starting (V8's and Node's bootstrap, the loader's symbol lookups) stays
 // out of its RSS and is the first memory the kernel reclaims. On Node 24 that was 22 of the executable's
-// 37 resident MB (docs/deployment.md). Android compacts its cached apps' file pages the same way.
+// 37 resident MB (docs/deployment.md). Android's app compaction does much the same to
+// cached apps, from outside them (process_madvise).
 // dropFilePages(): the kB of resident pages unmapped, or -1 when /proc/self/smaps cannot be read.
 static napi_value drop_file_pages(napi_env env, napi_callback_info info) {
   (void)info;
