@@ -92,6 +92,8 @@ export class MediaStore {
       let size: number;
       const hash = createHash('sha256');
       try {
+        // The muxer made it with its own umask; pictures and clips are the owner's alone, as `put` makes them.
+        await handle.chmod(0o600);
         await handle.sync();
         size = (await handle.stat()).size;
         for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);

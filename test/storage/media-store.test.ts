@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
@@ -36,7 +36,7 @@ describe('MediaStore', () => {
     await writeFile(join(dir, '.making', 'left-by-a-power-cut'), 'x');
     const scratch = await store.scratchPath('a.mp4', 6000);
     expect(await readdir(join(dir, '.making'))).toEqual([]);
-    await writeFile(scratch, Buffer.alloc(6000, 7));
+    await writeFile(scratch, Buffer.alloc(6000, 7), { mode: 0o644 });
     // Pictures stored meanwhile fill the quota: the file being made stays.
     for (let i = 0; i < 8; i += 1) await store.put('snapshots', `s${i}.jpg`, Buffer.alloc(1500, i));
     const content = await readFile(scratch);
@@ -48,6 +48,8 @@ describe('MediaStore', () => {
     });
     expect(await store.get('clips/a.mp4')).toEqual(content);
     expect(await store.file('clips/a.mp4')).toEqual({ path: join(dir, 'clips', 'a.mp4'), size: 6000 });
+    // Made world-readable by its writer, stored readable by the daemon alone.
+    expect((await stat(join(dir, 'clips', 'a.mp4'))).mode & 0o777).toBe(0o600);
     expect((await store.usage()).bytes).toBeLessThanOrEqual(10_000);
     expect(await readdir(join(dir, '.making'))).toEqual([]);
   });
