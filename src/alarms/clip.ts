@@ -1,31 +1,46 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { rm } from 'node:fs/promises';
+import { type FileHandle, open, rm } from 'node:fs/promises';
 import { AgentError } from '../core/errors.js';
+import { SerialQueue } from '../core/serial-queue.js';
 import type { StreamHub } from '../media/hub.js';
-import { TsStream } from '../media/ts-writer.js';
 import type { VideoAccessUnit } from '../media/types.js';
-
-const START_CODE = Buffer.from([0, 0, 0, 1]);
+import { writeDuration } from '../recording/mp4/duration.js';
+import { VIDEO_TIMESCALE } from '../recording/mp4/init-segment.js';
+import { Segmenter, type SegmentOutput } from '../recording/segmenter.js';
 
 export interface ClipOptions {
   preRollSeconds: number;
   maxSeconds: number;
 }
 
+/** A clip's file, complete (its duration written) but not yet synced: `MediaStore.adopt` does that. */
+export interface ClipFile {
+  path: string;
+  durationMs: number;
+}
+
+/** Gives the file a clip is written to, told how large it may grow (for the free-space check). */
+export type OpenClip = (expectedBytes: number) => Promise<string>;
+
+/** The pre-roll handed over at once is at most this large (30 s at 6 Mbit/s; the hub's GOPs are whole). */
+const PRE_ROLL_MAX_BYTES = 24 * 1024 * 1024;
+/** Bytes waiting for the card at once; past it the clip is given up (the card is too slow or stuck). */
+const MAX_PENDING_BYTES = 32 * 1024 * 1024;
+/** A fragment per keyframe or per second, whichever comes first: what the clip holds in memory. */
+const FRAGMENT_MS = 1000;
+
 /**
- * A clip is what the hub kept: the last `preRollSeconds` of the encoded main stream before the alarm
- * (whole GOPs, so a clip starts on a keyframe) and everything after, until the alarm ends, at most
- * `preRollSeconds + maxSeconds` of stream. The hub keeps it in its own buffer (`media/gop-store.ts`),
- * so this holds no frames while the alarm lasts and takes copies at its end. Nothing here runs unless
- * alarm pictures are on.
+ * An alarm's clip: the main stream from the pre-roll's first keyframe, then live until the alarm ends,
+ * at most `preRollSeconds + maxSeconds`, written as a fragmented MP4 (the recordings' muxer,
+ * `recording/segmenter.ts`) to a file as it goes. The hub keeps only the pre-roll (`keepVideo`); the
+ * clip itself holds a fragment at a time, so an 11 Mbit/s alarm costs no more memory than a 2 Mbit/s
+ * one (docs/deployment.md, "Clips written as the alarm goes"). A source that restarts or changes
+ * resolution mid-alarm ends the clip there. Nothing here runs unless alarm pictures are on.
  */
 export class ClipRecorder {
   readonly #hub: StreamHub;
   readonly #options: ClipOptions;
   #releasePreRoll: (() => void) | undefined;
-  /** While recording: the hub keeps the whole clip, from the pre-roll's first keyframe. */
-  #recording: { fromPts: number; release: () => void } | undefined;
+  #clip: LiveClip | undefined;
 
   constructor(hub: StreamHub, options: ClipOptions) {
     this.#hub = hub;
@@ -44,97 +59,181 @@ export class ClipRecorder {
   }
 
   get recording(): boolean {
-    return this.#recording !== undefined;
+    return this.#clip !== undefined;
   }
 
-  begin(): void {
+  /** Starts a clip (a clip in progress is dropped); its file comes from `openFile`. */
+  begin(openFile: OpenClip): void {
     this.cancel();
-    const { preRollSeconds, maxSeconds } = this.#options;
-    this.#recording = {
-      fromPts: this.#hub.recentStart(preRollSeconds) ?? Number.NEGATIVE_INFINITY,
-      release: this.#hub.keepVideo(preRollSeconds + maxSeconds),
-    };
+    this.#clip = new LiveClip(this.#hub, this.#options, openFile);
   }
 
-  /** Ends the recording and returns its access units (empty when nothing was recording). */
-  finish(): VideoAccessUnit[] {
-    const recording = this.#recording;
-    if (!recording) return [];
-    const { preRollSeconds, maxSeconds } = this.#options;
-    const units = this.#hub.recent(preRollSeconds + maxSeconds, { fromPts: recording.fromPts }).video;
-    this.cancel();
-    return units;
+  /**
+   * Ends the clip in progress. Resolves with its file, or undefined when nothing was recording or the
+   * stream gave no keyframe; rejects when the file could not be written (it is then removed).
+   */
+  async finish(): Promise<ClipFile | undefined> {
+    const clip = this.#clip;
+    this.#clip = undefined;
+    return clip?.finish();
   }
 
-  /** Drops a recording without muxing it (alarm pictures turned off mid-alarm, privacy mode). */
+  /** Drops the clip in progress and its file (alarm pictures turned off mid-alarm, privacy mode). */
   cancel(): void {
-    this.#recording?.release();
-    this.#recording = undefined;
+    this.#clip?.cancel();
+    this.#clip = undefined;
   }
 }
 
-/**
- * Muxes access units into a fragmented MP4 at `path` (a scratch file of the media store). They go to
- * ffmpeg as MPEG-TS (`media/ts-writer.ts`, stream_type 0x1b or 0x24) with their own timestamps, so the
- * clip keeps the stream's timing whatever its frame rate; H.265 is tagged `hvc1`, as Apple players
- * require. Written a unit at a time as ffmpeg takes them, and ffmpeg writes the file: a 35 s clip at
- * 11 Mbit/s (48 MB) was once joined, made into one MPEG-TS buffer and collected back as one MP4, four to
- * five times its size in the daemon at once (docs/deployment.md, "Clips muxed as they are written").
- */
-export async function muxClip(
-  units: readonly VideoAccessUnit[],
-  ffmpegPath: string,
-  path: string,
-): Promise<void> {
-  const start = units.findIndex((u) => u.keyframe);
-  const first = units[start];
-  if (!first) throw new AgentError('internal', 'no keyframe to start a clip');
-  try {
-    await mux(units.slice(start), first, ffmpegPath, path);
-  } catch (err) {
-    await rm(path, { force: true });
-    throw err;
+/** One clip being written: the hub's frames go through the segmenter to a queue of file writes. */
+class LiveClip {
+  readonly #hub: StreamHub;
+  readonly #segmenter: Segmenter;
+  readonly #writes = new SerialQueue();
+  readonly #openFile: OpenClip;
+  readonly #limitPts: number;
+  #firstPts: number | undefined;
+  #expectedBytes = 0;
+  #file: { path: string; handle: FileHandle } | undefined;
+  #pendingBytes = 0;
+  /** Wall-clock start and end of what was written, from the segmenter. */
+  #start: number | undefined;
+  #end: number | undefined;
+  /** Set once the segment closed (limit reached, source restart): later frames are not the clip's. */
+  #closed = false;
+  #failure: unknown;
+  readonly #onVideo = (au: VideoAccessUnit) => this.#push(au);
+  readonly #onTrack = () => this.#close();
+
+  constructor(hub: StreamHub, options: ClipOptions, openFile: OpenClip) {
+    this.#hub = hub;
+    this.#openFile = openFile;
+    const seconds = options.preRollSeconds + options.maxSeconds;
+    this.#limitPts = seconds * VIDEO_TIMESCALE;
+    this.#segmenter = new Segmenter({
+      stream: hub.name,
+      kind: 'event',
+      segmentMs: Number.POSITIVE_INFINITY,
+      fragmentMs: FRAGMENT_MS,
+      // Video only, as clips have always been: the owner did not ask the camera to record sound here.
+      tracks: () => ({ video: hub.video, audio: undefined }),
+      output: (out) => this.#output(out),
+      describe: false,
+    });
+    const preRoll = hub.recent(options.preRollSeconds, { maxBytes: PRE_ROLL_MAX_BYTES }).video;
+    const preRollBytes = preRoll.reduce((sum, au) => sum + unitBytes(au), 0);
+    const first = preRoll[0];
+    const last = preRoll.at(-1);
+    // What the clip may grow to at the pre-roll's rate (at least a second's worth of it).
+    const span = first && last ? Math.max(VIDEO_TIMESCALE, last.pts - first.pts) : VIDEO_TIMESCALE;
+    this.#expectedBytes = Math.ceil((preRollBytes * this.#limitPts) / span);
+    for (const au of preRoll) this.#push(au);
+    hub.on('video', this.#onVideo);
+    hub.on('track', this.#onTrack);
+  }
+
+  #push(au: VideoAccessUnit): void {
+    if (this.#closed) return;
+    if (this.#firstPts === undefined) {
+      if (!au.keyframe) return;
+      this.#firstPts = au.pts;
+    }
+    if (au.pts - this.#firstPts >= this.#limitPts) {
+      this.#close();
+      return;
+    }
+    this.#segmenter.pushVideo(au);
+  }
+
+  /** Ends the clip's stream: the segmenter writes its last fragment and says where it ended. */
+  #close(): void {
+    if (this.#closed) return;
+    this.#stopListening();
+    this.#segmenter.close();
+  }
+
+  #stopListening(): void {
+    this.#closed = true;
+    this.#hub.off('video', this.#onVideo);
+    this.#hub.off('track', this.#onTrack);
+  }
+
+  #output(out: SegmentOutput): void {
+    if (out.type === 'close') {
+      this.#end ??= out.end;
+      // Also when the segmenter closed by itself (the source restarted): the clip ends before the jump.
+      this.#stopListening();
+      return;
+    }
+    if (this.#start !== undefined && out.type === 'open') return;
+    if (out.type === 'open') this.#start = out.start;
+    const data = out.type === 'open' ? out.head : out.data;
+    if (this.#failure !== undefined) return;
+    if (this.#pendingBytes + data.length > MAX_PENDING_BYTES) {
+      this.#fail(new AgentError('internal', 'clip given up: the card did not keep up'));
+      return;
+    }
+    this.#pendingBytes += data.length;
+    void this.#writes
+      .run(async () => {
+        if (this.#failure !== undefined) return;
+        const file = this.#file ?? (await this.#create());
+        await file.handle.write(data);
+      })
+      .catch((err: unknown) => this.#fail(err))
+      .finally(() => {
+        this.#pendingBytes -= data.length;
+      });
+  }
+
+  async #create(): Promise<{ path: string; handle: FileHandle }> {
+    const path = await this.#openFile(this.#expectedBytes);
+    // `wx+`: the path is this clip's own (and its duration is read back at the end); 0600 as every picture the store keeps.
+    this.#file = { path, handle: await open(path, 'wx+', 0o600) };
+    return this.#file;
+  }
+
+  #fail(err: unknown): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = err;
+    this.#close();
+  }
+
+  async finish(): Promise<ClipFile | undefined> {
+    this.#close();
+    await this.#writes.run(async () => {
+      const file = this.#file;
+      if (!file || this.#failure !== undefined) return;
+      const durationMs = Math.max(0, (this.#end ?? 0) - (this.#start ?? 0));
+      // Without it a browser's <video> would stop after the first fragment (mp4/duration.ts).
+      await writeDuration(file.handle, durationMs).catch((err: unknown) => this.#fail(err));
+    });
+    const file = await this.#release();
+    if (this.#failure !== undefined) {
+      if (file) await rm(file.path, { force: true });
+      throw this.#failure;
+    }
+    if (!file) return undefined;
+    return { path: file.path, durationMs: Math.max(0, (this.#end ?? 0) - (this.#start ?? 0)) };
+  }
+
+  cancel(): void {
+    this.#fail(new AgentError('internal', 'clip cancelled'));
+    void this.#release().then((file) => file && rm(file.path, { force: true }));
+  }
+
+  /** Closes the file once every write queued before has settled; what it was, if one was made. */
+  async #release(): Promise<{ path: string } | undefined> {
+    return this.#writes.run(async () => {
+      const file = this.#file;
+      this.#file = undefined;
+      await file?.handle.close().catch(() => undefined);
+      return file && { path: file.path };
+    });
   }
 }
 
-async function mux(
-  units: readonly VideoAccessUnit[],
-  first: VideoAccessUnit,
-  ffmpegPath: string,
-  path: string,
-): Promise<void> {
-  const codec = first.codec;
-  const args = [
-    ...['-hide_banner', '-loglevel', 'error', '-f', 'mpegts', '-i', 'pipe:0', '-map', '0:v', '-c', 'copy'],
-    ...(codec === 'h265' ? ['-tag:v', 'hvc1'] : []),
-    ...['-movflags', 'frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4', '-y', path],
-  ];
-  const child = spawn(ffmpegPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-1000);
-  });
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', resolve);
-  });
-  void exited.catch(() => undefined);
-  // A muxer that dies mid-clip ends the writing; its exit code and stderr say why.
-  child.stdin.on('error', () => undefined);
-  const ts = new TsStream(codec);
-  const write = async (chunk: Buffer) => {
-    if (child.stdin.write(chunk)) return;
-    await Promise.race([once(child.stdin, 'drain').catch(() => undefined), exited]);
-  };
-  await write(ts.tables());
-  for (const au of units) {
-    if (child.exitCode !== null || child.stdin.destroyed) break;
-    // Rebased to start at 1 s (the 33-bit PTS never wraps within a clip of minutes).
-    const data = Buffer.concat(au.nalus.flatMap((nalu) => [START_CODE, nalu]));
-    await write(ts.unit({ data, pts: au.pts - first.pts + 90000 }));
-  }
-  child.stdin.end();
-  const code = await exited;
-  if (code !== 0)
-    throw new AgentError('internal', `clip mux failed (ffmpeg ${code}): ${stderr.trim().slice(0, 200)}`);
+/** The bytes a unit takes in the file: each NAL unit with its 4-byte length. */
+function unitBytes(au: VideoAccessUnit): number {
+  return au.nalus.reduce((sum, nalu) => sum + nalu.length + 4, 0);
 }

@@ -13,7 +13,7 @@ import { MotionEngine, type MotionEvent, type MotionSettings } from '../motion/e
 import type { NightTransition } from '../motion/night.js';
 import type { Settings } from '../settings/schema.js';
 import type { MediaStore, StoredMedia } from '../storage/media-store.js';
-import { ClipRecorder, muxClip } from './clip.js';
+import { type ClipFile, ClipRecorder } from './clip.js';
 import type { PirAlarmConfig } from './config.js';
 import { PictureCooldown } from './picture-cooldown.js';
 import type { UploadQueue } from './uploads.js';
@@ -113,6 +113,8 @@ export class AlarmService implements Module {
     // Under --lite-mode the TypeScript loops cost 10-30 times the addon's (docs/motion.md): worth a line.
     this.#log.info({ kernels: this.#engine.kernels }, 'motion detector');
     this.#deps.bus.on(this, 'settings.changed', ({ settings: next, changed }) => {
+      // Alarm pictures switched off mid-alarm: the clip being written is dropped at once, not stored.
+      if (changed.includes('alarmNotifications') && !next.alarmNotifications) this.#clips?.cancel();
       if (changed.includes('privacyMode') && next.privacyMode) {
         // Nothing recorded or analysed from now on; an alarm in progress ends here.
         this.#clips?.cancel();
@@ -237,7 +239,7 @@ export class AlarmService implements Module {
       this.#current = current;
       this.#deps.bus.emit('alarm.changed', { phase: 'start', alarmId, at: Date.now() });
       if (picture) {
-        this.#clips?.begin();
+        this.#clips?.begin((expectedBytes) => this.#deps.store.scratchPath(`${alarmId}.mp4`, expectedBytes));
         current.snapshot = this.#picture(alarmId, alarmId).catch((err: unknown) => {
           this.#log.warn({ err }, 'alarm snapshot failed');
           return undefined;
@@ -256,12 +258,7 @@ export class AlarmService implements Module {
     this.#current = undefined;
     this.#cooldown.end(event.ts, this.#deps.settings().motion.cooldownSeconds);
     this.#deps.bus.emit('alarm.changed', { phase: 'end', alarmId: current.alarmId, at: Date.now() });
-    const units = this.#clips?.finish() ?? [];
-    // Alarm pictures switched off during the alarm: the recording is dropped, not stored.
-    const clip =
-      units.length > 0 && this.#deps.settings().alarmNotifications
-        ? this.#clip(current.alarmId, units)
-        : undefined;
+    const clip = this.#clips?.recording ? this.#clip(current.alarmId, this.#clips.finish()) : undefined;
     this.#raise(async () => {
       const snapshot = await current.snapshot;
       const stored = await clip;
@@ -290,15 +287,12 @@ export class AlarmService implements Module {
 
   async #clip(
     alarmId: string,
-    units: Parameters<typeof muxClip>[0],
+    written: Promise<ClipFile | undefined>,
   ): Promise<Omit<StoredMedia, 'path'> | undefined> {
     try {
-      const name = `${alarmId}.mp4`;
-      // The MP4 is about as large as the access units it carries.
-      const bytes = units.reduce((sum, au) => sum + au.nalus.reduce((n, nalu) => n + nalu.length + 4, 0), 0);
-      const scratch = await this.#deps.store.scratchPath(name, bytes);
-      await muxClip(units, this.#deps.ffmpegPath, scratch);
-      const stored = await this.#deps.store.adopt('clips', name, scratch);
+      const file = await written;
+      if (!file) return undefined;
+      const stored = await this.#deps.store.adopt('clips', `${alarmId}.mp4`, file.path);
       await this.#deps.uploads.add(stored.key, 'video/mp4');
       return { key: stored.key, sha256: stored.sha256, size: stored.size };
     } catch (err) {

@@ -123,11 +123,6 @@ export class GopStore {
     return { video: gops.flatMap((gop) => this.videoOf(gop)), audio: gops.flatMap((gop) => gop.audio) };
   }
 
-  /** The pts where `recent(seconds)` would start, without copying anything. */
-  recentStart(seconds: number): number | undefined {
-    return this.#gops[this.#recentFrom(seconds, {})]?.startPts;
-  }
-
   clear(): void {
     this.#gops = [];
     this.#ring.clear();

@@ -48,8 +48,8 @@ export class StreamHub extends EventEmitter<HubEvents> {
   audio: AudioTrackInfo | undefined;
   /**
    * The GOP since the last keyframe and the one before it, with their audio, in one reused buffer
-   * (`gop-store.ts`): what a new viewer is given at once. Pre-rolls (alarm clips, event recordings) and
-   * an alarm's whole clip are kept there too (`keepVideo`), so no consumer holds frames of its own.
+   * (`gop-store.ts`): what a new viewer is given at once. The pre-rolls of alarm clips and
+   * event recordings are kept there too (`keepVideo`), so no consumer holds frames of its own.
    */
   readonly #store = new GopStore();
   #pcmuSoundAt = Number.NEGATIVE_INFINITY;
@@ -146,11 +146,6 @@ export class StreamHub extends EventEmitter<HubEvents> {
   /** What was kept of the last `seconds` (video copies and audio): see `GopStore.recent`. */
   recent(seconds: number, options?: RecentOptions): CachedGop {
     return this.#store.recent(seconds, options);
-  }
-
-  /** The pts `recent(seconds)` would start at, without copying anything. */
-  recentStart(seconds: number): number | undefined {
-    return this.#store.recentStart(seconds);
   }
 
   /** After an encoder restart the old GOP no longer decodes with what follows. */

@@ -26,6 +26,8 @@ export interface SegmenterOptions {
   /** Track parameters at the time a segment opens. */
   tracks: () => { video: VideoTrackInfo | undefined; audio: AudioTrackInfo | undefined };
   output: (out: SegmentOutput) => void;
+  /** Put the segment's metadata (`mp4/meta.ts`) after `moov`; false for a file that is not a recording. */
+  describe?: boolean;
 }
 
 /** A frame period to give the last sample of a closing segment when no next frame says (25 fps). */
@@ -140,7 +142,9 @@ export class Segmenter {
       codec: codecString(tracks.video),
       start,
     };
-    this.#o.output({ type: 'open', start, head: Buffer.concat([initSegment(tracks), metaBox(meta)]), meta });
+    const head =
+      this.#o.describe === false ? initSegment(tracks) : Buffer.concat([initSegment(tracks), metaBox(meta)]);
+    this.#o.output({ type: 'open', start, head, meta });
     this.#segment = {
       startPts: au.pts,
       startWall: start,

@@ -63,7 +63,7 @@ export class MediaStore {
 
   /**
    * A path where a file is made before `adopt` moves it into the store, when it is too large to hold in
-   * memory (a clip, written by its muxer). Refused like `put` when `expectedBytes` would bring the free
+   * memory (a clip, written as its alarm goes). Refused like `put` when `expectedBytes` would bring the free
    * space under the floor. The folder is outside the store's kinds, so the quota never removes a file
    * being made; what a power cut left there is removed on the first call.
    */
@@ -92,7 +92,7 @@ export class MediaStore {
       let size: number;
       const hash = createHash('sha256');
       try {
-        // The muxer made it with its own umask; pictures and clips are the owner's alone, as `put` makes them.
+        // Whoever made it chose its mode; pictures and clips are the owner's alone, as `put` makes them.
         await handle.chmod(0o600);
         await handle.sync();
         size = (await handle.stat()).size;

@@ -1,82 +1,180 @@
-import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClipRecorder } from '../../src/alarms/clip.js';
 import { StreamHub } from '../../src/media/hub.js';
 import type { VideoAccessUnit } from '../../src/media/types.js';
-import { frameNumber, numberedFrame, SPS_1080P } from '../helpers/numbered-frames.js';
+import { lengthPrefixed } from '../../src/recording/mp4/fragment.js';
+import { framemd5, run, type TempDir, tempDir } from '../helpers/media-fixtures.js';
+import { frameNumber, numberedFrame } from '../helpers/numbered-frames.js';
 
 const FPS = 25;
 /** A keyframe every second. */
 const SHAPE = { fps: FPS, gop: FPS, keyframeBytes: 2000, frameBytes: 300 };
-const frame = (n: number, ptsBase = 0) => numberedFrame(n, { ...SHAPE, ptsBase });
-const numberOf = frameNumber;
+/** Frame `n`; `restart` shifts its timestamps back as a source that started again would. */
+const frame = (n: number, restart?: { ptsBase: number; atBase: number }): VideoAccessUnit => {
+  const au = numberedFrame(n, { ...SHAPE, ptsBase: restart?.ptsBase ?? 0 });
+  return restart ? { ...au, at: au.at + restart.atBase } : au;
+};
 const seconds = (s: number) => s * FPS;
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
-function feed(hub: StreamHub, from: number, to: number, ptsBase = 0): void {
-  for (let n = from; n < to; n++) hub.pushVideo(frame(n, ptsBase));
+function feed(hub: StreamHub, from: number, to: number, restart?: { ptsBase: number; atBase: number }): void {
+  for (let n = from; n < to; n++) hub.pushVideo(frame(n, restart));
 }
 
-/** A main hub with a clip recorder attached, as the alarm service has them with alarm pictures on. */
-function attached(preRollSeconds: number, maxSeconds: number) {
-  const hub = new StreamHub('main');
-  const clips = new ClipRecorder(hub, { preRollSeconds, maxSeconds });
-  clips.attach();
-  return { hub, clips };
+/**
+ * The frames in a clip file, as ffmpeg reads them (`-c copy`, one MD5 per packet), by number: each
+ * packet must be one whole frame of the feed, byte for byte.
+ */
+async function framesIn(path: string, candidates: number[]): Promise<number[]> {
+  const byMd5 = new Map<string, number>();
+  for (const n of candidates) byMd5.set(md5(lengthPrefixed(frame(n).nalus)), n);
+  const { stdout } = await run('ffmpeg', [
+    '-v',
+    'error',
+    '-i',
+    path,
+    '-map',
+    '0:v',
+    '-c',
+    'copy',
+    '-f',
+    'framemd5',
+    '-',
+  ]);
+  return framemd5(stdout).map(({ md5: sum }) => byMd5.get(sum) ?? -1);
 }
 
-describe('an alarm clip is what the hub kept: pre-roll, then the alarm', () => {
-  it('starts at the keyframe at or before the pre-roll and ends with the newest frame', () => {
-    const { hub, clips } = attached(3, 30);
+const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
+
+async function durationOf(path: string): Promise<number> {
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'format=duration',
+    '-of',
+    'csv=p=0',
+    path,
+  ]);
+  return Number.parseFloat(stdout.toString());
+}
+
+describe('an alarm clip is written as the alarm goes: pre-roll, then live frames', () => {
+  let dir: TempDir;
+  let opened: number[];
+  let hub: StreamHub;
+  let clips: ClipRecorder;
+  const openFile = (name: string) => async (expectedBytes: number) => {
+    opened.push(expectedBytes);
+    return join(dir.path, name);
+  };
+
+  /** A main hub with a clip recorder attached, as the alarm service has them with alarm pictures on. */
+  const attach = (preRollSeconds: number, maxSeconds: number) => {
+    hub = new StreamHub('main');
+    clips = new ClipRecorder(hub, { preRollSeconds, maxSeconds });
+    clips.attach();
+  };
+
+  beforeEach(async () => {
+    dir = await tempDir();
+    opened = [];
+  });
+  afterEach(() => dir.remove());
+
+  it('starts at the keyframe at or before the pre-roll and ends with the newest frame', async () => {
+    attach(3, 30);
     feed(hub, 0, seconds(8) + 10);
-    clips.begin();
+    clips.begin(openFile('a.mp4'));
     expect(clips.recording).toBe(true);
     // The alarm lasts 12 s: far longer than the two GOPs the hub keeps for viewers.
     feed(hub, seconds(8) + 10, seconds(20) + 5);
-    const units = clips.finish();
+    const file = await clips.finish();
     expect(clips.recording).toBe(false);
+    expect(file?.path).toBe(join(dir.path, 'a.mp4'));
     // 8.4 s - 3 s = 5.4 s: the keyframe at 5 s; every frame from there to the newest, once, in order.
-    expect(units.map(numberOf)).toEqual(
-      Array.from({ length: seconds(20) + 5 - seconds(5) }, (_, i) => seconds(5) + i),
+    expect(await framesIn(join(dir.path, 'a.mp4'), range(0, seconds(21)))).toEqual(
+      range(seconds(5), seconds(20) + 5),
     );
-    expect(units[0]?.keyframe).toBe(true);
-    // The clip is a copy: the hub's buffer goes on being reused.
-    expect(units[0]?.nalus[0]?.equals(SPS_1080P)).toBe(true);
+    // 15.2 s of frames; the last one lasts as long as the one before it.
+    expect(file?.durationMs).toBe(15_200);
+    expect(await durationOf(join(dir.path, 'a.mp4'))).toBeCloseTo(15.2, 1);
+    expect((await stat(join(dir.path, 'a.mp4'))).mode & 0o777).toBe(0o600);
+    // The free-space check was told what 33 s at the pre-roll's rate come to (3.4 s of it were ~36 kB).
+    expect(opened).toHaveLength(1);
+    expect(opened[0]).toBeGreaterThan(300_000);
+    expect(opened[0]).toBeLessThan(500_000);
   });
 
-  it('keeps at most pre-roll plus maxSeconds (whole GOPs) of a long alarm, and only the pre-roll after it', () => {
-    const { hub, clips } = attached(2, 3);
-    feed(hub, 0, seconds(5));
-    clips.begin();
-    feed(hub, seconds(5), seconds(30) + 12);
-    const units = clips.finish();
-    // 30.5 s - 5 s = 25.5 s: from the keyframe at 25 s.
-    expect(numberOf(units[0] as VideoAccessUnit)).toBe(seconds(25));
-    expect(numberOf(units.at(-1) as VideoAccessUnit)).toBe(seconds(30) + 11);
-    // After the alarm the hub keeps the pre-roll only: a new clip starts within 2 s plus one GOP.
-    feed(hub, seconds(30) + 12, seconds(40));
-    clips.begin();
-    const next = clips.finish();
-    expect(numberOf(next[0] as VideoAccessUnit)).toBe(seconds(37));
+  it('holds only the pre-roll in the hub while it writes, and stops at pre-roll plus maxSeconds', async () => {
+    attach(2, 3);
+    feed(hub, 0, seconds(5) + 12);
+    clips.begin(openFile('b.mp4'));
+    feed(hub, seconds(5) + 12, seconds(30) + 12);
+    // The hub keeps what the pre-roll needs (whole GOPs), not the alarm: the clip went to the file.
+    expect(frameNumber(hub.recent(60).video[0] as VideoAccessUnit)).toBe(seconds(28));
+    const file = await clips.finish();
+    // From the keyframe at 3 s, 5 s of stream: the first seconds of the alarm are what is kept.
+    expect(await framesIn(join(dir.path, 'b.mp4'), range(0, seconds(31)))).toEqual(
+      range(seconds(3), seconds(8)),
+    );
+    expect(file?.durationMs).toBe(5000);
   });
 
-  it('gives the frames since a restart when the source started again mid-alarm (time went back)', () => {
-    const { hub, clips } = attached(2, 30);
+  it('ends with the last frame before a source restart (time went back) mid-alarm', async () => {
+    attach(2, 30);
     feed(hub, 0, seconds(10));
-    clips.begin();
+    clips.begin(openFile('c.mp4'));
+    feed(hub, seconds(10), seconds(12));
     hub.reset();
-    feed(hub, 0, seconds(3));
-    const units = clips.finish();
-    expect(units.map(numberOf)).toEqual(Array.from({ length: seconds(3) }, (_, i) => i));
+    feed(hub, 0, seconds(3), { ptsBase: 0, atBase: 20_000 });
+    await clips.finish();
+    // 9.96 s - 2 s: from the keyframe at 7 s; nothing after the restart.
+    expect(await framesIn(join(dir.path, 'c.mp4'), range(0, seconds(12)))).toEqual(
+      range(seconds(7), seconds(12)),
+    );
   });
 
-  it('keeps nothing extra once cancelled or detached', () => {
-    const { hub, clips } = attached(4, 30);
+  it('removes its file when cancelled, and keeps nothing extra once detached', async () => {
+    attach(4, 30);
     feed(hub, 0, seconds(6));
-    clips.begin();
+    clips.begin(openFile('d.mp4'));
+    feed(hub, seconds(6), seconds(9));
     clips.cancel();
-    expect(clips.finish()).toEqual([]);
+    expect(clips.recording).toBe(false);
+    expect(await clips.finish()).toBeUndefined();
+    // The writes queued before the cancel settle, then the file goes.
+    await expect.poll(() => readdir(dir.path)).toEqual([]);
     clips.detach();
-    feed(hub, seconds(6), seconds(12) + 1);
+    feed(hub, seconds(9), seconds(12) + 1);
     // Without the clip's claim the hub keeps two GOPs for viewers: from 11 s.
-    expect(numberOf(hub.recent(60).video[0] as VideoAccessUnit)).toBe(seconds(11));
+    expect(frameNumber(hub.recent(60).video[0] as VideoAccessUnit)).toBe(seconds(11));
+  });
+
+  it('opens no file when the stream gives no keyframe before the alarm ends', async () => {
+    attach(2, 30);
+    clips.begin(openFile('e.mp4'));
+    hub.pushVideo(frame(3));
+    expect(await clips.finish()).toBeUndefined();
+    expect(opened).toEqual([]);
+    expect(await readdir(dir.path)).toEqual([]);
+  });
+
+  it('fails, leaving no file, when its file cannot be had or written', async () => {
+    attach(2, 30);
+    feed(hub, 0, seconds(3));
+    clips.begin(async () => {
+      throw new Error('not enough free space for media');
+    });
+    feed(hub, seconds(3), seconds(4));
+    await expect(clips.finish()).rejects.toThrow(/not enough free space/);
+    // A folder that is not there: the open fails and the alarm's later frames are not queued for it.
+    clips.begin(async () => join(dir.path, 'gone', 'f.mp4'));
+    feed(hub, seconds(4), seconds(6));
+    await expect(clips.finish()).rejects.toThrow(/ENOENT/);
+    expect(await readdir(dir.path)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useBroker } from '../helpers/broker-fixture.js';
@@ -77,5 +77,25 @@ describe('motion events and the picture cooldown', () => {
       { phase: 'start', notify: true, picture: true, snapshot: false },
       { phase: 'end', notify: true, picture: false, snapshot: false },
     ]);
+  });
+
+  it('writes the clip while the alarm lasts, and drops it at once when alarm pictures are turned off', async () => {
+    const r = await alarmRig(fixture, {
+      hub: await hubWithPicture(),
+      settings: { alarmNotifications: true },
+    });
+    cleanup.push(() => r.close());
+    const making = join(r.mediaDir, '.making');
+    r.still(20);
+    r.crossing();
+    await r.next('the start', (e) => e.phase === 'start');
+    // The pre-roll is on the card before the alarm ends: nothing waits in memory for the end.
+    await expect.poll(() => readdir(making).catch(() => []), { timeout: 10_000 }).toHaveLength(1);
+    r.change({ alarmNotifications: false });
+    await expect.poll(() => readdir(making), { timeout: 10_000 }).toEqual([]);
+    r.still(30);
+    const end = await r.next('the end', (e) => e.phase === 'end');
+    expect(end).not.toHaveProperty('clip');
+    expect(await readdir(join(r.mediaDir, 'clips')).catch(() => [])).toEqual([]);
   });
 });
