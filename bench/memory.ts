@@ -9,6 +9,7 @@
 //
 //   node --import tsx bench/memory.ts [--source ffmpeg|pipe] [--rate 2|11] [--node-flags "--max-semi-space-size=1"]
 //     [--idle-seconds 120]   (a longer idle window: the peak between V8's full collections)
+//     [--alarm-seconds 30]   (a longer alarm: its clip is this plus the pre-roll)
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -43,11 +44,14 @@ const { values: opts } = parseArgs({
     entry: { type: 'string' },
     /** How long the idle state lasts; past 10 s its RSS is printed every 10 s (garbage between collections). */
     'idle-seconds': { type: 'string', default: '6' },
+    /** How long the PIR alarm lasts: its clip is this plus the 5 s pre-roll (30: the longest by default). */
+    'alarm-seconds': { type: 'string', default: '10' },
   },
 });
 const SOURCES = (opts.source ?? ['ffmpeg', 'pipe']) as ('ffmpeg' | 'pipe')[];
 const RATES = (opts.rate ?? ['2', '11']).map(Number);
 const NODE_FLAGS = (opts['node-flags'] ?? '').split(/\s+/).filter(Boolean);
+const ALARM_SECONDS = Number(opts['alarm-seconds']);
 const MAIN = { width: 1920, height: 1080, fps: 25 };
 const SUB = { width: 640, height: 360, fps: 25, bitrateKbps: 400 };
 const PIR_LINE = 24;
@@ -407,7 +411,7 @@ async function webrtc(
 }
 
 async function alarm(cam: Camera, observer: Observer, measure: Measure): Promise<void> {
-  await measure('alarm: snapshot, 10 s clip', async () => {
+  await measure(`alarm: snapshot, ${ALARM_SECONDS} s clip`, async () => {
     const value = join(cam.dataDir, 'sim-gpio', `gpio${PIR_LINE}`, 'value');
     const ended = observer.next(
       (m) => m.topic === `cam/v1/${cam.serial}/evt/motion` && m.json().phase === 'end',
@@ -415,7 +419,7 @@ async function alarm(cam: Camera, observer: Observer, measure: Measure): Promise
       60000,
     );
     await writeFile(value, '1\n');
-    await sleep(10_000);
+    await sleep(ALARM_SECONDS * 1000);
     await writeFile(value, '0\n');
     // The alarm would end 5 s after the PIR clears, but the engine's end comes with analysis frames
     // that a fully masked picture does not seem to deliver to it (left for the motion code's owner):
