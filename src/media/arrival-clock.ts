@@ -13,11 +13,20 @@
  * frame period, which a player's 1/fps time base sees as non-monotonic timestamps.
  */
 const DRIFT_TOLERANCE_MS = 1000;
+/**
+ * Behind arrival, the clock watches the lag this long before it jumps: a lag that does not shrink is a
+ * writer that stopped and started again (its frames come at its pace); one that shrinks by more than
+ * CATCHING_UP_MS meanwhile is a backlog being read (the daemon stopped reading), whose frames are owed.
+ */
+const SETTLE_MS = 1000;
+const CATCHING_UP_MS = 50;
 
 export class ArrivalClock {
   readonly #fps: () => number;
   #last: number | undefined;
   #originMs = 0;
+  /** When the clock fell behind arrival by more than the tolerance, and by how much (90 kHz). */
+  #behindSince: { ms: number; lag: number } | undefined;
 
   constructor(fps: () => number) {
     this.#fps = fps;
@@ -33,12 +42,27 @@ export class ArrivalClock {
       return 0;
     }
     const nominal = this.#last + step;
-    const arrival = (nowMs - this.#originMs) * 90;
+    const lag = (nowMs - this.#originMs) * 90 - nominal;
     let pts = nominal;
-    // Behind arrival (a long stall, a restarted writer, a faster encoder): jump forward to it.
-    if (arrival > nominal + tolerance) pts = arrival;
-    // Ahead of it (a slower encoder): half steps until it catches up, never smaller.
-    else if (arrival < nominal - tolerance) pts = this.#last + step / 2;
+    if (lag > tolerance) {
+      // Behind arrival: a writer that stopped or restarted, or an encoder slower than configured, and the
+      // clock jumps forward to arrival. Or the daemon did not read for a while (starved of CPU) and the
+      // frames queued meanwhile come in a rush: they are owed, and whole steps bring the clock back.
+      // Jumping at the first of them put the rest half a frame apart (a 2.5 s stall gave 24 "non
+      // monotonically increasing dts" errors in an ffmpeg decoding at 1/fps).
+      const since = this.#behindSince;
+      if (!since) this.#behindSince = { ms: nowMs, lag };
+      else if (nowMs - since.ms >= SETTLE_MS) {
+        if (lag > since.lag - CATCHING_UP_MS * 90) {
+          pts = nominal + lag;
+          this.#behindSince = undefined;
+        } else this.#behindSince = { ms: nowMs, lag };
+      }
+    } else {
+      this.#behindSince = undefined;
+      // Ahead of it (an encoder faster than configured): half steps until it catches up, never smaller.
+      if (lag < -tolerance) pts = this.#last + step / 2;
+    }
     this.#last = pts;
     return Math.round(pts);
   }

@@ -212,11 +212,8 @@ describe(`the linux-${ARCH} archive, run as on a camera`, () => {
     ]);
     const decoded = await decodeFrames(url, 50, 'tcp');
     expect(decoded.code).toBe(0);
-    // The join burst's timestamps (issue #11, point 5) are not this test's subject: anything else is.
-    const other = decoded.stderr
-      .split('\n')
-      .filter((l) => l && !l.includes('non monotonically increasing dts'));
-    expect(other).toEqual([]);
+    // Nothing at all: a starved daemon's pipe clock once put frames half a period apart here.
+    expect(decoded.stderr.split('\n').filter(Boolean)).toEqual([]);
   });
 
   it('sends RTP over UDP in sendmmsg calls, with the archive’s addon, and ffmpeg decodes it', async () => {

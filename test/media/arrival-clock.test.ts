@@ -20,11 +20,31 @@ describe('arrival clock (timestamps of a raw elementary stream)', () => {
     expect(pts.slice(1).map((p, i) => p - (pts[i] ?? 0))).toEqual(Array(arrivals.length - 1).fill(3000));
   });
 
-  it('jumps forward over a stalled writer and never goes back', () => {
+  it('jumps forward over a writer that stopped, once its frames have come at its pace for a second', () => {
     const clock = new ArrivalClock(() => 25);
     for (let i = 0; i < 10; i += 1) clock.next(i * 40);
-    expect(clock.next(5000)).toBe(5000 * 90);
-    expect(clock.next(5040)).toBe(5040 * 90);
+    // Late frames could be a backlog being read (below): whole steps while the lag is watched.
+    const late = Array.from({ length: 25 }, (_, i) => clock.next(5000 + i * 40));
+    expect(late).toEqual(Array.from({ length: 25 }, (_, i) => (10 + i) * 3600));
+    // A second on, the lag has not shrunk: the writer is live again, and the clock follows arrival.
+    expect(clock.next(6000)).toBe(6000 * 90);
+    expect(clock.next(6040)).toBe(6040 * 90);
+  });
+
+  it('gives whole steps to the frames that queued while the daemon did not read for 2.5 s', () => {
+    // The writer makes frame i at i * 40 ms. The reader stops from 1 s to 3.5 s, then reads the backlog
+    // at once, or at twice the frame rate, until it has caught up.
+    for (const drainMs of [0, 20]) {
+      const clock = new ArrivalClock(() => 25);
+      const pts: number[] = [];
+      let readAt = 0;
+      for (let i = 0; i < 200; i += 1) {
+        const made = i * 40;
+        readAt = made < 1000 ? made : Math.max(made, i === 25 ? 3500 : readAt + drainMs);
+        pts.push(clock.next(readAt));
+      }
+      expect(pts.slice(1).map((p, i) => p - (pts[i] ?? 0))).toEqual(Array(199).fill(3600));
+    }
   });
 
   it('is strictly increasing by at least half a frame and stays near arrival, whatever the writer does (seeded)', () => {
@@ -40,17 +60,21 @@ describe('arrival clock (timestamps of a raw elementary stream)', () => {
           let now = 0;
           let origin: number | undefined;
           let last = -Infinity;
-          for (const gap of gaps) {
+          // Whatever the writer did, it ends with two seconds of frames at its pace (a lag still shrinking
+          // in the first is watched for another).
+          const tail = Array<number>(Math.ceil(2.2 * fps) + 2).fill(1000 / fps);
+          for (const gap of [...gaps, ...tail]) {
             now += gap;
             origin ??= now;
             const pts = clock.next(now);
             expect(pts - last).toBeGreaterThanOrEqual(Math.floor(step / 2));
             last = pts;
           }
-          // Never far behind arrival (it jumps), nor ahead of it by more than the frames it was given.
+          // Never far behind arrival once frames come at pace (it jumps), nor ahead of it by more than the
+          // frames it was given.
           const arrival = (now - (origin ?? 0)) * 90;
           expect(last).toBeGreaterThanOrEqual(arrival - Math.max(3 * step, 90000) - 1);
-          expect(last).toBeLessThanOrEqual(arrival + gaps.length * step);
+          expect(last).toBeLessThanOrEqual(arrival + (gaps.length + tail.length) * step);
         },
       ),
       { numRuns: 500, seed: SEED },
