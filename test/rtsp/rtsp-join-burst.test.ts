@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -61,7 +62,7 @@ class FifoWriter {
 
   /** Resolves when everything written so far has gone into the FIFO (a reader that stalled caught up). */
   async drained(): Promise<void> {
-    while (this.#out.writableLength > 0) await new Promise((resolve) => this.#out.once('drain', resolve));
+    while (this.#out.writableLength > 0) await once(this.#out, 'drain');
   }
 
   stop(): void {
