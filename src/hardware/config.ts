@@ -18,7 +18,7 @@ export const HardwareConfig = T.Object(
     gpioRoot: T.String({ minLength: 1, default: '/sys/class/gpio' }),
     gpiod: T.Object(
       {
-        /** As the tools take it: `gpiochip0`, `/dev/gpiochip0`, a number or the chip's label; never an option. */
+        /** As the tools take it: `gpiochip0`, `/dev/gpiochip0`, a number (v1's tools also a chip's label); never an option. */
         chip: T.String({ pattern: '^[A-Za-z0-9_./][A-Za-z0-9_./:-]{0,63}$', default: 'gpiochip0' }),
         gpioget: T.String({ minLength: 1, default: 'gpioget' }),
         gpioset: T.String({ minLength: 1, default: 'gpioset' }),

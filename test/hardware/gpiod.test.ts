@@ -1,51 +1,19 @@
 import { spawn } from 'node:child_process';
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it, vi } from 'vitest';
-import { AgentError } from '../../src/core/errors.js';
 import { ManualClock } from '../../src/hardware/clock.js';
 import { HardwareConfig } from '../../src/hardware/config.js';
 import { createHardware } from '../../src/hardware/create.js';
-import {
-  GpiodLine,
-  gpiogetArgs,
-  gpiomonArgs,
-  gpiosetArgs,
-  parseGpioget,
-  parseGpiomonLine,
-} from '../../src/hardware/gpio/gpiod.js';
+import { GpiodLine } from '../../src/hardware/gpio/gpiod.js';
+import { GPIOD_V1, GPIOD_V2 } from '../../src/hardware/gpio/gpiod-tools.js';
 import { captureLog } from '../core/fixtures.js';
 import { SimGpiodChip } from './sim-gpiod.js';
 
 // Each simulated tool is a Node process: starting one takes a while on a loaded machine.
 const W = { timeout: 15_000, interval: 20 };
+const DIALECTS = { 1: GPIOD_V1, 2: GPIOD_V2 } as const;
 
-describe('libgpiod v1 tools: argv and output', () => {
-  it.each([
-    [gpiogetArgs('gpiochip0', 17), ['gpiochip0', '17']],
-    [gpiomonArgs('gpiochip1', 4), ['-b', '-F', '%o %e', 'gpiochip1', '4']],
-    [gpiosetArgs('/dev/gpiochip0', 5, 1), ['-m', 'signal', '/dev/gpiochip0', '5=1']],
-    [gpiosetArgs('gpiochip0', 5, 0), ['-m', 'signal', 'gpiochip0', '5=0']],
-    [gpiosetArgs('gpiochip0', 5, 0, 'exit'), ['-m', 'exit', 'gpiochip0', '5=0']],
-  ])('%j', (argv, expected) => {
-    expect(argv).toEqual(expected);
-  });
-
-  it('takes only `0` or `1` from gpioget', () => {
-    expect(parseGpioget('0\n')).toBe(0);
-    expect(parseGpioget('1\n')).toBe(1);
-    for (const bad of ['', '1', '2\n', '0 1\n', 'x'.repeat(5000)]) {
-      expect(() => parseGpioget(bad)).toThrow(AgentError);
-    }
-  });
-
-  it("takes gpiomon's `<offset> <edge>` lines for its own line only", () => {
-    expect(parseGpiomonLine('17 1', 17)).toBe(1);
-    expect(parseGpiomonLine('17 0', 17)).toBe(0);
-    for (const bad of ['18 1', '17 2', '17  1', ' 17 1', '17 1 x', '', '99999 1', 'event: RISING EDGE']) {
-      expect(parseGpiomonLine(bad, 17)).toBeUndefined();
-    }
-  });
-
+describe('gpiod config', () => {
   it('refuses a chip name that the tools would read as an option', () => {
     const base = { backend: 'gpiod', voice: { enabled: false } };
     expect(Value.Check(HardwareConfig, Value.Default(HardwareConfig, base))).toBe(true);
@@ -62,28 +30,45 @@ describe('libgpiod v1 tools: argv and output', () => {
   });
 });
 
-describe('a GPIO line through the character device (simulated tools)', () => {
+describe.each([1, 2] as const)('a GPIO line through the libgpiod v%i tools (stand-in)', (major) => {
+  const D = DIALECTS[major];
+  const create = (lines: Record<number, 0 | 1>) => SimGpiodChip.create(lines, { major });
   const open = (chip: SimGpiodChip, line: number, direction: 'in' | 'out', activeLow = false) =>
     new GpiodLine({ tools: chip.tools, chip: chip.chip, line, direction, activeLow, log: captureLog().log });
+  const distinct = (calls: string[][]) => [...new Set(calls.map((c) => JSON.stringify(c)))].sort();
 
   it('an input reads its level with gpioget and follows gpiomon, active-low applied', async () => {
-    const chip = await SimGpiodChip.create({ 17: 1 });
+    const chip = await create({ 17: 1 });
     const button = open(chip, 17, 'in', true);
     await button.setup();
     expect(button.read()).toBe(false);
     await vi.waitFor(() => expect(chip.holder(17)).toBeDefined(), W);
 
-    const changed = new Promise<void>((resolve) => button.watch(resolve));
+    // Both edges: v2 numbers a falling edge 2, v1 0.
+    const changed = () => new Promise<void>((resolve) => button.watch(resolve));
+    const pressed = changed();
     await chip.set(17, 0);
-    await changed;
-    expect(button.read()).toBe(true);
+    await vi.waitFor(() => expect(button.read()).toBe(true), W);
+    await pressed;
+    const released = changed();
+    await chip.set(17, 1);
+    await vi.waitFor(() => expect(button.read()).toBe(false), W);
+    await released;
 
     await button.close();
     expect(chip.holder(17)).toBeUndefined();
+    // Only this version's command lines: a v1 line sent to v2's tools (or back) fails there.
+    expect(distinct(chip.calls())).toEqual(
+      distinct([
+        ['gpioset', '--version'],
+        ['gpioget', ...D.getArgs(chip.chip, 17)],
+        ['gpiomon', ...D.monArgs(chip.chip, 17)],
+      ]),
+    );
   });
 
   it('an input whose gpiomon dies is watched again, and an edge in between is not lost', async () => {
-    const chip = await SimGpiodChip.create({ 22: 0 });
+    const chip = await create({ 22: 0 });
     const pir = open(chip, 22, 'in');
     await pir.setup();
     await vi.waitFor(() => expect(chip.holder(22)).toBeDefined(), W);
@@ -98,7 +83,7 @@ describe('a GPIO line through the character device (simulated tools)', () => {
   });
 
   it('an output is held by gpioset at its inactive level, and each change replaces it', async () => {
-    const chip = await SimGpiodChip.create({ 5: 1, 6: 0 });
+    const chip = await create({ 5: 1, 6: 0 });
     const led = open(chip, 5, 'out');
     const filter = open(chip, 6, 'out', true);
     await Promise.all([led.setup(), filter.setup()]);
@@ -113,11 +98,23 @@ describe('a GPIO line through the character device (simulated tools)', () => {
 
     await Promise.all([led.close(), filter.close()]);
     expect([chip.holder(5), chip.holder(6)]).toEqual([undefined, undefined]);
+    expect([await chip.level(5), await chip.level(6)]).toEqual([0, 1]);
+    const set = (line: number, level: 0 | 1, mode: 'hold' | 'once') => [
+      'gpioset',
+      ...D.setArgs(chip.chip, line, level, mode),
+    ];
+    expect(distinct(chip.calls())).toEqual(
+      distinct([
+        ['gpioset', '--version'],
+        ...[set(5, 0, 'hold'), set(5, 1, 'hold'), set(5, 0, 'once')],
+        ...[set(6, 1, 'hold'), set(6, 0, 'hold'), set(6, 1, 'once')],
+      ]),
+    );
   });
 
   it('a line another process holds, or a chip that is not there, fails setup with a stable code', async () => {
-    const chip = await SimGpiodChip.create({ 17: 0 });
-    const other = spawn(chip.tools.gpioset, ['-m', 'signal', chip.chip, '17=1'], { stdio: 'ignore' });
+    const chip = await create({ 17: 0 });
+    const other = spawn(chip.tools.gpioset, D.setArgs(chip.chip, 17, 1, 'hold'), { stdio: 'ignore' });
     await vi.waitFor(() => expect(chip.holder(17)).toBe(other.pid), W);
     const busy = open(chip, 17, 'in').setup();
     await expect(busy).rejects.toMatchObject({ code: 'hardware_unavailable' });
@@ -132,15 +129,15 @@ describe('a GPIO line through the character device (simulated tools)', () => {
       activeLow: false,
       log: captureLog().log,
     });
-    await expect(missing.setup()).rejects.toThrow(
-      'gpioget gpiochip7 1: gpioget: error reading GPIO values: No such file or directory',
-    );
+    const said =
+      major === 1
+        ? 'error reading GPIO values: No such file or directory'
+        : "cannot find GPIO chip character device 'gpiochip7'";
+    await expect(missing.setup()).rejects.toThrow(`gpioget gpiochip7 1: ${chip.tools.gpioget}: ${said}`);
   });
-});
 
-describe('createHardware with backend gpiod', () => {
-  it('drives the button, the LED and the PIR through the tools', async () => {
-    const chip = await SimGpiodChip.create({ 17: 1, 5: 0, 22: 0 });
+  it('createHardware drives the button, LED and PIR through the tools, asking their version once', async () => {
+    const chip = await create({ 17: 1, 5: 0, 22: 0 });
     const config = Value.Default(HardwareConfig, {
       backend: 'gpiod',
       gpiod: { chip: chip.chip, ...chip.tools },
@@ -151,7 +148,8 @@ describe('createHardware with backend gpiod', () => {
     }) as HardwareConfig;
     expect(Value.Check(HardwareConfig, config)).toBe(true);
     const clock = new ManualClock();
-    const hw = createHardware(config, { log: captureLog().log, clock, dataDir: chip.root });
+    const capture = captureLog();
+    const hw = createHardware(config, { log: capture.log, clock, dataDir: chip.root });
     await hw.start(new AbortController().signal);
     if (!hw.button || !hw.statusLed || !hw.pir) throw new Error('a feature is missing');
 
@@ -184,5 +182,8 @@ describe('createHardware with backend gpiod', () => {
     await hw.close();
     expect(await chip.level(5)).toBe(0);
     expect([chip.holder(17), chip.holder(5), chip.holder(22)]).toEqual([undefined, undefined, undefined]);
+    expect(chip.calls().filter(([, arg]) => arg === '--version')).toEqual([['gpioset', '--version']]);
+    const detected = capture.records().filter((r) => r.msg === 'libgpiod tools detected');
+    expect(detected).toMatchObject([{ major }]);
   });
 });

@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
-import { AgentError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { Supervisor } from '../../core/supervisor.js';
+import { type GpiodDialect, gpiodDialect, runTool } from './gpiod-tools.js';
 import type { GpioLine } from './types.js';
 
-/** The libgpiod v1 command-line tools (Debian 12's `gpiod` package, libgpiod 1.6). */
+/** libgpiod's command-line tools, v1 (Debian 12's `gpiod` 1.6) or v2 (2.x): see gpiod-tools.ts. */
 export interface GpiodTools {
   gpioget: string;
   gpioset: string;
@@ -15,7 +14,7 @@ export interface GpiodTools {
 
 export interface GpiodLineOptions {
   tools: GpiodTools;
-  /** `gpiochip0`, `/dev/gpiochip0` or the chip's number, as the tools take it. */
+  /** `gpiochip0`, `/dev/gpiochip0` or the chip's number, as the tools take it (v1 also takes its label). */
   chip: string;
   /** The line's offset on that chip (not a global sysfs number). */
   line: number;
@@ -26,56 +25,23 @@ export interface GpiodLineOptions {
 
 /** One gpiomon line is `<offset> <edge>`; anything longer is not gpiomon's and is dropped. */
 const MAX_EVENT_LINE = 64;
-const TOOL_TIMEOUT_MS = 2000;
-
-/** gpiomon's argv: edge events of one line, one `<offset> <0|1>` line each, flushed per line. */
-export function gpiomonArgs(chip: string, line: number): string[] {
-  return ['-b', '-F', '%o %e', chip, String(line)];
-}
-
-/**
- * gpioset's argv: drive one line and hold it until SIGTERM (`signal`: v1 tools drive a line only while
- * they hold it), or set it once and exit (`exit`: the last word when the agent lets the line go).
- */
-export function gpiosetArgs(
-  chip: string,
-  line: number,
-  level: 0 | 1,
-  mode: 'signal' | 'exit' = 'signal',
-): string[] {
-  return ['-m', mode, chip, `${line}=${level}`];
-}
-
-export function gpiogetArgs(chip: string, line: number): string[] {
-  return [chip, String(line)];
-}
-
-/** gpioget's answer for one line: exactly `0` or `1` and a newline. */
-export function parseGpioget(stdout: string): 0 | 1 {
-  if (stdout === '0\n' || stdout === '1\n') return stdout === '1\n' ? 1 : 0;
-  throw new AgentError('hardware_unavailable', `gpioget printed ${JSON.stringify(stdout.slice(0, 40))}`);
-}
-
-/** One gpiomon line, `<offset> <edge>`: the level after the edge, or undefined when it is not ours. */
-export function parseGpiomonLine(text: string, line: number): 0 | 1 | undefined {
-  const m = /^(\d{1,4}) ([01])$/.exec(text);
-  if (!m || Number(m[1]) !== line) return undefined;
-  return m[2] === '1' ? 1 : 0;
-}
 
 /**
  * One line of the GPIO character device through libgpiod's tools, so that nothing depends on the
  * deprecated sysfs interface and no native addon is needed. The tools are children under the
  * supervisor (argv arrays, backoff): an input is watched by one long-running `gpiomon`, its level
- * first read by `gpioget`; an output is held by a `gpioset -m signal` (the v1 tools drive a line only
- * while a process holds it), and each change of level replaces that process. Active-low is applied
- * here, as with sysfs, so a board's polarity is configured in one place.
+ * first read by `gpioget`; an output is held by a long-running `gpioset` (the tools drive a line only
+ * while a process holds it), and each change of level replaces that process. The tools' major version
+ * (their command lines and outputs differ) is asked once per process, at the first setup. Active-low
+ * is applied here, as with sysfs, so a board's polarity is configured in one place.
  */
 export class GpiodLine implements GpioLine {
   readonly #o: GpiodLineOptions;
   readonly #log: Logger;
   readonly #listeners = new Set<() => void>();
   #supervisor: Supervisor | undefined;
+  /** The tools' command lines and outputs, known from setup on. */
+  #cli: GpiodDialect | undefined;
   /** The electrical level: last read or seen (inputs), or held (outputs). */
   #level: 0 | 1 = 0;
   #ready = false;
@@ -111,19 +77,21 @@ export class GpiodLine implements GpioLine {
   async setup(): Promise<void> {
     if (this.#ready) return;
     const { tools, chip, line, direction } = this.#o;
+    const cli = await gpiodDialect(tools.gpioset, this.#log);
+    this.#cli = cli;
     if (direction === 'in') {
-      this.#level = await this.#get();
-      this.#supervisor = this.#supervise('gpiomon', tools.gpiomon, () => gpiomonArgs(chip, line));
+      this.#level = await this.#get(cli);
+      this.#supervisor = this.#supervise('gpiomon', tools.gpiomon, () => cli.monArgs(chip, line));
       this.#supervisor.on('spawn', (child) => {
         if (child.stdout) this.#events(child.stdout);
       });
       // An edge while gpiomon was down would be lost: the line is free between its runs, so read it.
       this.#supervisor.on('exit', ({ requested }) => {
-        if (!requested) void this.#reread();
+        if (!requested) void this.#reread(cli);
       });
     } else {
       this.#supervisor = this.#supervise('gpioset', tools.gpioset, () =>
-        gpiosetArgs(chip, line, this.#level),
+        cli.setArgs(chip, line, this.#level, 'hold'),
       );
     }
     this.#supervisor.start();
@@ -131,7 +99,7 @@ export class GpiodLine implements GpioLine {
   }
 
   /**
-   * Every tool stopped, and an output set inactive by a last `gpioset -m exit`: a released line's level
+   * Every tool stopped, and an output set inactive by a last one-shot `gpioset`: a released line's level
    * is up to the driver ("undefined" in gpioset's words), and most keep the last one set.
    */
   async close(): Promise<void> {
@@ -140,10 +108,10 @@ export class GpiodLine implements GpioLine {
     this.#listeners.clear();
     await this.#supervisor?.stop();
     this.#supervisor = undefined;
-    if (this.#o.direction === 'out') {
+    if (this.#o.direction === 'out' && this.#cli) {
       this.#level = this.#o.activeLow ? 1 : 0;
       const { tools, chip, line } = this.#o;
-      await this.#tool(tools.gpioset, gpiosetArgs(chip, line, this.#level, 'exit'));
+      await this.#tool(tools.gpioset, this.#cli.setArgs(chip, line, this.#level, 'once'));
     }
   }
 
@@ -187,7 +155,7 @@ export class GpiodLine implements GpioLine {
   }
 
   #event(text: string): void {
-    const level = parseGpiomonLine(text, this.#o.line);
+    const level = this.#cli?.parseMon(text, this.#o.line);
     if (level === undefined) {
       this.#log.debug({ line: text.slice(0, MAX_EVENT_LINE) }, 'gpiomon line ignored');
       return;
@@ -201,34 +169,22 @@ export class GpiodLine implements GpioLine {
     for (const listener of this.#listeners) listener();
   }
 
-  async #reread(): Promise<void> {
+  async #reread(cli: GpiodDialect): Promise<void> {
     try {
-      this.#set(await this.#get());
+      this.#set(await this.#get(cli));
     } catch (err) {
       // gpiomon may have been restarted already (the line is busy then): its edges keep us right.
       this.#log.debug({ err }, 'gpio line not read between gpiomon runs');
     }
   }
 
-  async #get(): Promise<0 | 1> {
+  async #get(cli: GpiodDialect): Promise<0 | 1> {
     const { tools, chip, line } = this.#o;
-    return parseGpioget(await this.#tool(tools.gpioget, gpiogetArgs(chip, line)));
+    return cli.parseGet(await this.#tool(tools.gpioget, cli.getArgs(chip, line)), line);
   }
 
   /** A one-shot tool (gpioget, a last gpioset): its stdout, or its stderr line as the error. */
   #tool(command: string, args: string[]): Promise<string> {
-    const { chip, line } = this.#o;
-    return new Promise((resolve, reject) => {
-      execFile(
-        command,
-        args,
-        { timeout: TOOL_TIMEOUT_MS, maxBuffer: 1024, encoding: 'utf8' },
-        (err, stdout, stderr) => {
-          if (!err) return resolve(stdout);
-          const said = stderr.trim().slice(0, 200) || err.message;
-          reject(new AgentError('hardware_unavailable', `${basename(command)} ${chip} ${line}: ${said}`));
-        },
-      );
-    });
+    return runTool(command, args, `${basename(command)} ${this.#o.chip} ${this.#o.line}`);
   }
 }
