@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NalType, nalType, splitAnnexB } from '../../src/media/h264.js';
 import { accessUnitsAt, copyClient, FifoWriter, until } from '../helpers/fifo-writer.js';
+import { gstUntilEos } from '../helpers/gst.js';
 import { ffprobe, type MediaDevice, startMediaDevice } from '../helpers/media.js';
 import { ffmpeg, type TempDir, tempDir } from '../helpers/media-fixtures.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
@@ -86,12 +87,35 @@ describe('pipe source: H.264 from a FIFO, passed through', () => {
     expect(got.slice(0, -1)).toEqual(expected.slice(0, -1));
   });
 
+  it("GStreamer's rtph264depay receives the pictures byte for byte over TCP and decodes them over UDP", async () => {
+    const out = join(dir.path, 'gst.h264');
+    const stdout = await gstUntilEos([
+      ...['rtspsrc', `location=${cam.url('/main')}`, 'protocols=tcp', '!', 'rtph264depay', '!'],
+      ...['h264parse', '!', 'video/x-h264,stream-format=byte-stream,alignment=au', '!'],
+      ...['identity', 'eos-after=60', '!', 'filesink', `location=${out}`],
+    ]);
+    expect(stdout).toContain('Got EOS from element');
+    const got = splitAnnexB(await readFile(out))
+      .filter(isPicture)
+      .map(md5);
+    expect(got.length).toBeGreaterThanOrEqual(59);
+    const first = inputPictures.indexOf(got[0] ?? '');
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(got).toEqual(got.map((_, i) => inputPictures[(first + i) % inputPictures.length]));
+    const udp = await gstUntilEos([
+      ...['rtspsrc', `location=${cam.url('/main')}`, 'protocols=udp', '!', 'rtph264depay', '!'],
+      ...['h264parse', '!', 'avdec_h264', '!', 'identity', 'eos-after=40', '!', 'fakesink'],
+    ]);
+    expect(udp).toContain('Got EOS from element');
+  }, 70_000);
+
   it('runs no video encoder: one ffmpeg decodes the sub stream for analysis', async () => {
     const pid = cam.daemon.child.pid ?? 0;
     await cam.daemon.waitForLog('analysis decoder started');
     const children = await childProcesses(pid);
     const ffmpegs = children.filter((c) => c.argv.some((a) => a.endsWith('ffmpeg')));
-    // The standby snapshot decoder (media/snapshot.ts) is the other one: it makes one JPEG still.
+    // The other may be an alarm's snapshot being decoded (standby decoders are off on an encoded source,
+    // test/media/encoded-snapshots.test.ts): it makes one JPEG still and exits.
     const snapshot = ffmpegs.filter((c) => c.argv.join(' ').includes('-frames:v 1 -q:v 3 -f mjpeg'));
     expect(snapshot.length).toBeLessThanOrEqual(1);
     const others = ffmpegs.filter((c) => !snapshot.includes(c));
