@@ -167,28 +167,29 @@ class LiveClip {
     }
     if (this.#start !== undefined && out.type === 'open') return;
     if (out.type === 'open') this.#start = out.start;
-    const data = out.type === 'open' ? out.head : out.data;
+    const { parts, bytes } = out.type === 'open' ? { parts: [out.head], bytes: out.head.length } : out;
     if (this.#failure !== undefined) return;
-    if (this.#pendingBytes + data.length > MAX_PENDING_BYTES) {
+    if (this.#pendingBytes + bytes > MAX_PENDING_BYTES) {
       this.#fail(new AgentError('internal', 'clip given up: the card did not keep up'));
       return;
     }
-    this.#pendingBytes += data.length;
+    this.#pendingBytes += bytes;
     void this.#writes
       .run(async () => {
         if (this.#failure !== undefined) return;
         const file = this.#file ?? (await this.#create());
-        await file.handle.write(data);
+        await file.handle.writev(parts);
       })
       .catch((err: unknown) => this.#fail(err))
       .finally(() => {
-        this.#pendingBytes -= data.length;
+        this.#pendingBytes -= bytes;
       });
   }
 
   async #create(): Promise<{ path: string; handle: FileHandle }> {
     const path = await this.#openFile(this.#expectedBytes);
-    // `wx+`: the path is this clip's own (and its duration is read back at the end); 0600 as every picture the store keeps.
+    // `wx+`: the path is this clip's own, and its duration is read back at the end. 0600 as every
+    // picture the store keeps.
     this.#file = { path, handle: await open(path, 'wx+', 0o600) };
     return this.#file;
   }
@@ -204,17 +205,19 @@ class LiveClip {
     await this.#writes.run(async () => {
       const file = this.#file;
       if (!file || this.#failure !== undefined) return;
-      const durationMs = Math.max(0, (this.#end ?? 0) - (this.#start ?? 0));
       // Without it a browser's <video> would stop after the first fragment (mp4/duration.ts).
-      await writeDuration(file.handle, durationMs).catch((err: unknown) => this.#fail(err));
+      await writeDuration(file.handle, this.#durationMs()).catch((err: unknown) => this.#fail(err));
     });
     const file = await this.#release();
     if (this.#failure !== undefined) {
       if (file) await rm(file.path, { force: true });
       throw this.#failure;
     }
-    if (!file) return undefined;
-    return { path: file.path, durationMs: Math.max(0, (this.#end ?? 0) - (this.#start ?? 0)) };
+    return file && { path: file.path, durationMs: this.#durationMs() };
+  }
+
+  #durationMs(): number {
+    return Math.max(0, (this.#end ?? 0) - (this.#start ?? 0));
   }
 
   cancel(): void {

@@ -116,8 +116,8 @@ export class SegmentWriter {
     const file = this.#file;
     if (!file) return;
     if (out.type === 'fragment') {
-      await file.handle.write(out.data);
-      file.bytes += out.data.length;
+      await file.handle.writev(out.parts);
+      file.bytes += out.bytes;
       if (Date.now() - file.lastSync >= this.#o.syncIntervalMs) {
         await file.handle.datasync();
         file.lastSync = Date.now();

@@ -13,7 +13,7 @@ import { StreamClock } from './stream-clock.js';
 
 export type SegmentOutput =
   | { type: 'open'; start: number; head: Buffer; meta: SegmentMeta }
-  | { type: 'fragment'; data: Buffer; end: number }
+  | { type: 'fragment'; parts: Buffer[]; bytes: number; end: number }
   | { type: 'close'; end: number };
 
 export interface SegmenterOptions {
@@ -165,7 +165,7 @@ export class Segmenter {
     if (!seg || seg.video.length === 0) return;
     const samples: Sample[] = seg.video.map((au, i) => {
       const next = seg.video[i + 1]?.pts ?? endPts;
-      return { data: lengthPrefixed(au.nalus), duration: Math.max(1, next - au.pts), sync: au.keyframe };
+      return { ...lengthPrefixed(au.nalus), duration: Math.max(1, next - au.pts), sync: au.keyframe };
     });
     seg.lastDuration = samples.at(-1)?.duration ?? seg.lastDuration;
     const runs = [
@@ -181,14 +181,15 @@ export class Segmenter {
           trackId: AUDIO_TRACK,
           baseTime: (take[0] as AudioFrame).pts - seg.audioStart,
           samples: take.map((f, i) => ({
-            data: f.data,
+            parts: [f.data],
+            size: f.data.length,
             duration: Math.max(1, (take[i + 1]?.pts ?? f.pts + samplesIn(f, seg.audio)) - f.pts),
             sync: true,
           })),
         });
     }
     seg.sequence += 1;
-    this.#o.output({ type: 'fragment', data: fragment(seg.sequence, runs), end: this.#wallIn(seg, endPts) });
+    this.#o.output({ type: 'fragment', ...fragment(seg.sequence, runs), end: this.#wallIn(seg, endPts) });
     seg.video = [];
   }
 }

@@ -30,7 +30,7 @@ function feed(hub: StreamHub, from: number, to: number, restart?: { ptsBase: num
  */
 async function framesIn(path: string, candidates: number[]): Promise<number[]> {
   const byMd5 = new Map<string, number>();
-  for (const n of candidates) byMd5.set(md5(lengthPrefixed(frame(n).nalus)), n);
+  for (const n of candidates) byMd5.set(md5(Buffer.concat(lengthPrefixed(frame(n).nalus).parts)), n);
   const { stdout } = await run('ffmpeg', [
     '-v',
     'error',
