@@ -51,7 +51,8 @@ export function parseRtp(buf: Buffer): { header: RtpHeader; payload: Buffer } | 
   };
 }
 
-function mod32(n: number): number {
+/** A media clock reduced to RTP's 32 bits. */
+export function mod32(n: number): number {
   const r = Math.floor(n) % 2 ** 32;
   return r < 0 ? r + 2 ** 32 : r;
 }

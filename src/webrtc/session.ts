@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { StreamHub } from '../media/hub.js';
 import type { AudioFrame, VideoAccessUnit } from '../media/types.js';
 import { packetizeH264 } from '../rtp/h264-packetizer.js';
-import { writeRtp } from '../rtp/packet.js';
+import { mod32 } from '../rtp/packet.js';
 import type { WebrtcConfig } from './config.js';
 import { dtlsKeys } from './dtls-certificate.js';
 import { sameToken, tokenDigest } from './signaling.js';
@@ -276,18 +276,9 @@ export class ViewerSession {
       this.#waitForKeyframe = false;
     }
     for (const packet of packetizeH264(au.nalus, MAX_PAYLOAD)) {
-      track.writeRtp(
-        writeRtp(
-          {
-            payloadType: 96,
-            sequenceNumber: this.#videoSeq,
-            timestamp: au.pts,
-            ssrc: 0,
-            marker: packet.marker,
-          },
-          packet.payload,
-        ),
-      );
+      // One buffer per packet: werift's SRTP takes its payload whole.
+      const payload = Buffer.concat(packet.payload);
+      track.writeRtp(this.#rtp(96, this.#videoSeq, au.pts, packet.marker, payload));
       this.#videoSeq = (this.#videoSeq + 1) & 0xffff;
     }
   }
@@ -295,12 +286,17 @@ export class ViewerSession {
   #sendAudio(frame: AudioFrame): void {
     const track = this.#audio;
     if (!track) return;
-    track.writeRtp(
-      writeRtp(
-        { payloadType: 0, sequenceNumber: this.#audioSeq, timestamp: frame.pts, ssrc: 0, marker: false },
-        frame.data,
-      ),
-    );
+    track.writeRtp(this.#rtp(0, this.#audioSeq, frame.pts, false, frame.data));
     this.#audioSeq = (this.#audioSeq + 1) & 0xffff;
+  }
+
+  /**
+   * werift's own packet object: given bytes, it parses them back into one (the sender rewrites SSRC,
+   * payload type and the counters), so the bytes were made only to be read again.
+   */
+  #rtp(payloadType: number, sequenceNumber: number, pts: number, marker: boolean, payload: Buffer) {
+    const { RtpHeader, RtpPacket } = this.#o.werift;
+    const header = new RtpHeader({ payloadType, sequenceNumber, timestamp: mod32(pts), ssrc: 0, marker });
+    return new RtpPacket(header, payload);
   }
 }
