@@ -9,10 +9,7 @@ import { ROOT } from '../helpers/daemon.js';
 
 const run = promisify(execFile);
 
-/**
- * The board configs of docs/boards.md whose source kinds this schema has. raspberry-pi.yaml (`rpicam`)
- * and vendor-rtsp.yaml (`rtsp`) join the list with those sources (issue #11, point 1).
- */
+/** Every board config of docs/boards.md (config/boards/). */
 const BOARD_CONFIGS = [
   'raspberry-pi.yaml',
   'rockchip.yaml',
