@@ -52,10 +52,11 @@ export class ClipRecorder {
     this.#releasePreRoll = this.#hub.keepVideo(this.#options.preRollSeconds);
   }
 
-  detach(): void {
+  /** Stops keeping the pre-roll and drops a clip in progress; resolves once its file is gone. */
+  detach(): Promise<void> {
     this.#releasePreRoll?.();
     this.#releasePreRoll = undefined;
-    this.cancel();
+    return this.cancel();
   }
 
   get recording(): boolean {
@@ -64,7 +65,7 @@ export class ClipRecorder {
 
   /** Starts a clip (a clip in progress is dropped); its file comes from `openFile`. */
   begin(openFile: OpenClip): void {
-    this.cancel();
+    void this.cancel();
     this.#clip = new LiveClip(this.#hub, this.#options, openFile);
   }
 
@@ -78,10 +79,14 @@ export class ClipRecorder {
     return clip?.finish();
   }
 
-  /** Drops the clip in progress and its file (alarm pictures turned off mid-alarm, privacy mode). */
-  cancel(): void {
-    this.#clip?.cancel();
+  /**
+   * Drops the clip in progress and its file (alarm pictures turned off mid-alarm, privacy mode);
+   * resolves once the writes queued before have settled and the file is gone.
+   */
+  cancel(): Promise<void> {
+    const clip = this.#clip;
     this.#clip = undefined;
+    return clip?.cancel() ?? Promise.resolve();
   }
 }
 
@@ -93,7 +98,8 @@ class LiveClip {
   readonly #openFile: OpenClip;
   readonly #limitPts: number;
   #firstPts: number | undefined;
-  #expectedBytes = 0;
+  /** The stream given to the segmenter so far: what the clip's size is estimated from. */
+  #seen = { bytes: 0, fromPts: 0, toPts: 0 };
   #file: { path: string; handle: FileHandle } | undefined;
   #pendingBytes = 0;
   /** Wall-clock start and end of what was written, from the segmenter. */
@@ -120,16 +126,15 @@ class LiveClip {
       output: (out) => this.#output(out),
       describe: false,
     });
-    const preRoll = hub.recent(options.preRollSeconds, { maxBytes: PRE_ROLL_MAX_BYTES }).video;
-    const preRollBytes = preRoll.reduce((sum, au) => sum + unitBytes(au), 0);
-    const first = preRoll[0];
-    const last = preRoll.at(-1);
-    // What the clip may grow to at the pre-roll's rate (at least a second's worth of it).
-    const span = first && last ? Math.max(VIDEO_TIMESCALE, last.pts - first.pts) : VIDEO_TIMESCALE;
-    this.#expectedBytes = Math.ceil((preRollBytes * this.#limitPts) / span);
-    for (const au of preRoll) this.#push(au);
+    // Listening first: the pre-roll alone may end the clip (a GOP longer than the limit), which must
+    // then stop listening too.
     hub.on('video', this.#onVideo);
     hub.on('track', this.#onTrack);
+    const preRoll = hub.recent(options.preRollSeconds, {
+      maxBytes: PRE_ROLL_MAX_BYTES,
+      sameParameters: true,
+    });
+    for (const au of preRoll.video) this.#push(au);
   }
 
   #push(au: VideoAccessUnit): void {
@@ -142,6 +147,7 @@ class LiveClip {
       this.#close();
       return;
     }
+    this.#seen = { bytes: this.#seen.bytes + unitBytes(au), fromPts: this.#firstPts, toPts: au.pts };
     this.#segmenter.pushVideo(au);
   }
 
@@ -178,7 +184,12 @@ class LiveClip {
       .run(async () => {
         if (this.#failure !== undefined) return;
         const file = this.#file ?? (await this.#create());
-        await file.handle.writev(parts);
+        // Cancelled while the file was being made: nothing more goes into it.
+        if (this.#failure !== undefined) return;
+        const { bytesWritten } = await file.handle.writev(parts);
+        // libuv reports a write the disk cut short (ENOSPC after some bytes) as a shorter count.
+        if (bytesWritten !== bytes)
+          throw new AgentError('internal', `clip write cut short at ${bytesWritten} of ${bytes} bytes`);
       })
       .catch((err: unknown) => this.#fail(err))
       .finally(() => {
@@ -187,7 +198,10 @@ class LiveClip {
   }
 
   async #create(): Promise<{ path: string; handle: FileHandle }> {
-    const path = await this.#openFile(this.#expectedBytes);
+    // What the clip may grow to at the rate seen so far (over at least a second): the free-space check.
+    const { bytes, fromPts, toPts } = this.#seen;
+    const span = Math.max(VIDEO_TIMESCALE, toPts - fromPts);
+    const path = await this.#openFile(Math.ceil((bytes * this.#limitPts) / span));
     // `wx+`: the path is this clip's own, and its duration is read back at the end. 0600 as every
     // picture the store keeps.
     this.#file = { path, handle: await open(path, 'wx+', 0o600) };
@@ -220,9 +234,11 @@ class LiveClip {
     return Math.max(0, (this.#end ?? 0) - (this.#start ?? 0));
   }
 
-  cancel(): void {
+  async cancel(): Promise<void> {
     this.#fail(new AgentError('internal', 'clip cancelled'));
-    void this.#release().then((file) => file && rm(file.path, { force: true }));
+    const file = await this.#release();
+    // A card gone read-only cannot lose the file now; `.making` is cleared at the first clip after a restart.
+    if (file) await rm(file.path, { force: true }).catch(() => undefined);
   }
 
   /** Closes the file once every write queued before has settled; what it was, if one was made. */

@@ -114,10 +114,10 @@ export class AlarmService implements Module {
     this.#log.info({ kernels: this.#engine.kernels }, 'motion detector');
     this.#deps.bus.on(this, 'settings.changed', ({ settings: next, changed }) => {
       // Alarm pictures switched off mid-alarm: the clip being written is dropped at once, not stored.
-      if (changed.includes('alarmNotifications') && !next.alarmNotifications) this.#clips?.cancel();
+      if (changed.includes('alarmNotifications') && !next.alarmNotifications) void this.#clips?.cancel();
       if (changed.includes('privacyMode') && next.privacyMode) {
         // Nothing recorded or analysed from now on; an alarm in progress ends here.
-        this.#clips?.cancel();
+        void this.#clips?.cancel();
         this.#engine?.configure({ motion: { ...motionSettings(next), enabled: false } }, this.#lastTs);
       } else if (changed.some((key) => key === 'motion' || key === 'nightMode' || key === 'privacyMode')) {
         this.#engine?.configure({ motion: motionSettings(next), nightMode: next.nightMode }, this.#lastTs);
@@ -137,7 +137,8 @@ export class AlarmService implements Module {
     // An alarm's picture and event in flight finish before stop returns: a factory reset erases the
     // data directory right after, and a picture written behind its back would survive it.
     await Promise.allSettled([this.#raised.idle(), this.#manual]);
-    this.#clips?.detach();
+    // A clip being written is dropped, and its file gone, before stop returns (the same reset).
+    await this.#clips?.detach();
     this.#snapshots.close();
   }
 

@@ -20,6 +20,12 @@ const DRIFT_TOLERANCE_MS = 1000;
  */
 const SETTLE_MS = 1000;
 const CATCHING_UP_MS = 50;
+/**
+ * A lag past this is followed at once, backlog or not: a recording's stream clock starts a new epoch
+ * (a new segment) past 3 s (`recording/stream-clock.ts`), and whole steps for a second and then a jump
+ * would start two, the second a second late and mid-GOP.
+ */
+const BACKLOG_MAX_MS = 3000;
 
 export class ArrivalClock {
   readonly #fps: () => number;
@@ -27,9 +33,15 @@ export class ArrivalClock {
   #originMs = 0;
   /** When the clock fell behind arrival by more than the tolerance, and by how much (90 kHz). */
   #behindSince: { ms: number; lag: number } | undefined;
+  #resync = false;
 
   constructor(fps: () => number) {
     this.#fps = fps;
+  }
+
+  /** A new writer (the pipe was opened again): its first frame is timed by its arrival at once. */
+  resync(): void {
+    this.#resync = true;
   }
 
   /** The pts of an access unit that arrived at `nowMs` (wall clock). */
@@ -44,7 +56,11 @@ export class ArrivalClock {
     const nominal = this.#last + step;
     const lag = (nowMs - this.#originMs) * 90 - nominal;
     let pts = nominal;
-    if (lag > tolerance) {
+    if (this.#resync || lag > BACKLOG_MAX_MS * 90) {
+      this.#resync = false;
+      this.#behindSince = undefined;
+      pts = Math.max(nominal + lag, this.#last + step / 2);
+    } else if (lag > tolerance) {
       // Behind arrival: a writer that stopped or restarted, or an encoder slower than configured, and the
       // clock jumps forward to arrival. Or the daemon did not read for a while (starved of CPU) and the
       // frames queued meanwhile come in a rush: they are owed, and whole steps bring the clock back.

@@ -15,6 +15,11 @@ const STORE_LIMIT_BYTES = 64 * 1024 * 1024;
 export interface RecentOptions {
   maxBytes?: number;
   fromPts?: number;
+  /**
+   * Only GOPs under the newest parameter sets: a recording or clip is described by the track as it is
+   * now, and frames of the resolution before cannot go under that description.
+   */
+  sameParameters?: boolean;
 }
 
 interface StoredVideo {
@@ -141,6 +146,8 @@ export class GopStore {
     // A `fromPts` after the newest frame was taken before the source started again (time went back).
     const fromPts = options.fromPts !== undefined && options.fromPts <= lastPts ? options.fromPts : -Infinity;
     while (from < this.#gops.length && (this.#gops[from] as Gop).startPts < fromPts) from++;
+    if (options.sameParameters)
+      while (from < this.#gops.length && (this.#gops[from] as Gop).generation !== last?.generation) from++;
     let bytes = this.#gops.slice(from).reduce((sum, gop) => sum + gop.bytes, 0);
     const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
     while (from < this.#gops.length && bytes > maxBytes) bytes -= (this.#gops[from++] as Gop).bytes;

@@ -155,6 +155,7 @@ export class PipeCapture implements Module {
       // What the last writer left half-written does not continue in what the new one sends.
       splitter.reset();
       for (const hub of hubs) hub.reset();
+      clock.resync();
     });
     reader.on('data', (chunk) => {
       splitter.push(chunk);

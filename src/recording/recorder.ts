@@ -86,6 +86,7 @@ export class StreamRecorder {
     const preRoll = this.#o.hub.recent(this.#o.preRollMs / 1000, {
       maxBytes: this.#o.preRollMaxBytes,
       fromPts: this.#endedAt,
+      sameParameters: true,
     });
     for (const item of merge(preRoll.video, preRoll.audio)) this.#feed(item);
   }

@@ -116,8 +116,13 @@ export class SegmentWriter {
     const file = this.#file;
     if (!file) return;
     if (out.type === 'fragment') {
-      await file.handle.writev(out.parts);
-      file.bytes += out.bytes;
+      const { bytesWritten } = await file.handle.writev(out.parts);
+      file.bytes += bytesWritten;
+      // libuv reports a write the card cut short (ENOSPC after some bytes) as a shorter count.
+      if (bytesWritten !== out.bytes)
+        throw Object.assign(new Error(`fragment write cut short at ${bytesWritten} of ${out.bytes} bytes`), {
+          code: 'ENOSPC',
+        });
       if (Date.now() - file.lastSync >= this.#o.syncIntervalMs) {
         await file.handle.datasync();
         file.lastSync = Date.now();

@@ -6,8 +6,8 @@ import { ClipRecorder } from '../../src/alarms/clip.js';
 import { StreamHub } from '../../src/media/hub.js';
 import type { VideoAccessUnit } from '../../src/media/types.js';
 import { lengthPrefixed } from '../../src/recording/mp4/fragment.js';
-import { framemd5, run, type TempDir, tempDir } from '../helpers/media-fixtures.js';
-import { frameNumber, numberedFrame } from '../helpers/numbered-frames.js';
+import { framemd5, probeStreams, run, type TempDir, tempDir } from '../helpers/media-fixtures.js';
+import { frameNumber, numberedFrame, PPS_360P, SPS_360P } from '../helpers/numbered-frames.js';
 
 const FPS = 25;
 /** A keyframe every second. */
@@ -140,18 +140,74 @@ describe('an alarm clip is written as the alarm goes: pre-roll, then live frames
 
   it('removes its file when cancelled, and keeps nothing extra once detached', async () => {
     attach(4, 30);
+    const listening = hub.listenerCount('video');
     feed(hub, 0, seconds(6));
     clips.begin(openFile('d.mp4'));
     feed(hub, seconds(6), seconds(9));
-    clips.cancel();
+    // The file is there, being written, when the owner turns alarm pictures off.
+    await expect.poll(() => readdir(dir.path)).toEqual(['d.mp4']);
+    const cancelled = clips.cancel();
     expect(clips.recording).toBe(false);
     expect(await clips.finish()).toBeUndefined();
-    // The writes queued before the cancel settle, then the file goes.
-    await expect.poll(() => readdir(dir.path)).toEqual([]);
-    clips.detach();
+    // Once the cancel resolves, the file is gone: no poll.
+    await cancelled;
+    expect(await readdir(dir.path)).toEqual([]);
+    expect(hub.listenerCount('video')).toBe(listening);
+    expect(hub.listenerCount('track')).toBe(0);
+    await clips.detach();
     feed(hub, seconds(9), seconds(12) + 1);
     // Without the clip's claim the hub keeps two GOPs for viewers: from 11 s.
     expect(frameNumber(hub.recent(60).video[0] as VideoAccessUnit)).toBe(seconds(11));
+  });
+
+  it('stops listening when the pre-roll alone reaches the limit (a GOP longer than the clip)', async () => {
+    hub = new StreamHub('main');
+    // One keyframe every 8 s; a clip of 2 s + 1 s.
+    clips = new ClipRecorder(hub, { preRollSeconds: 2, maxSeconds: 1 });
+    clips.attach();
+    const long = (n: number) => numberedFrame(n, { ...SHAPE, gop: seconds(8) });
+    for (let n = 0; n < seconds(6); n += 1) hub.pushVideo(long(n));
+    clips.begin(openFile('g.mp4'));
+    expect(hub.listenerCount('video')).toBe(0);
+    expect(hub.listenerCount('track')).toBe(0);
+    const file = await clips.finish();
+    expect(file?.durationMs).toBe(3000);
+  });
+
+  it('starts its pre-roll at the first keyframe of the resolution in force (the track its file declares)', async () => {
+    attach(4, 30);
+    // 1080p until 3 s, then 640x360 from its keyframe at 3 s.
+    const at = (n: number) => {
+      const au = frame(n);
+      return n >= seconds(3) && au.keyframe
+        ? { ...au, nalus: [SPS_360P, PPS_360P, au.nalus.at(-1) as Buffer] }
+        : au;
+    };
+    const fed: VideoAccessUnit[] = [];
+    for (let n = 0; n < seconds(5); n += 1) fed.push(at(n));
+    for (const au of fed) hub.pushVideo(au);
+    clips.begin(openFile('h.mp4'));
+    await clips.finish();
+    const path = join(dir.path, 'h.mp4');
+    const sums = new Map(
+      fed.map((au) => [md5(Buffer.concat(lengthPrefixed(au.nalus).parts)), frameNumber(au)]),
+    );
+    const { stdout } = await run('ffmpeg', [
+      '-v',
+      'error',
+      '-i',
+      path,
+      '-map',
+      '0:v',
+      '-c',
+      'copy',
+      '-f',
+      'framemd5',
+      '-',
+    ]);
+    // 4.96 s - 4 s reaches back to the keyframe at 0 s, of the old resolution: the clip starts at the new one's.
+    expect(framemd5(stdout).map(({ md5: sum }) => sums.get(sum))).toEqual(range(seconds(3), seconds(5)));
+    expect(await probeStreams(path)).toEqual([expect.objectContaining({ width: 640, height: 360 })]);
   });
 
   it('opens no file when the stream gives no keyframe before the alarm ends', async () => {
@@ -171,7 +227,7 @@ describe('an alarm clip is written as the alarm goes: pre-roll, then live frames
     });
     feed(hub, seconds(3), seconds(4));
     await expect(clips.finish()).rejects.toThrow(/not enough free space/);
-    // A folder that is not there: the open fails and the alarm's later frames are not queued for it.
+    // A folder that is not there: the open fails.
     clips.begin(async () => join(dir.path, 'gone', 'f.mp4'));
     feed(hub, seconds(4), seconds(6));
     await expect(clips.finish()).rejects.toThrow(/ENOENT/);

@@ -98,4 +98,19 @@ describe('motion events and the picture cooldown', () => {
     expect(end).not.toHaveProperty('clip');
     expect(await readdir(join(r.mediaDir, 'clips')).catch(() => [])).toEqual([]);
   });
+
+  it('stopping mid-alarm removes the clip being written before stop returns (a factory reset follows)', async () => {
+    const r = await alarmRig(fixture, {
+      hub: await hubWithPicture(),
+      settings: { alarmNotifications: true },
+    });
+    cleanup.push(() => r.close());
+    const making = join(r.mediaDir, '.making');
+    r.still(20);
+    r.crossing();
+    await r.next('the start', (e) => e.phase === 'start');
+    await expect.poll(() => readdir(making).catch(() => []), { timeout: 10_000 }).toHaveLength(1);
+    await r.alarms.stop();
+    expect(await readdir(making)).toEqual([]);
+  });
 });

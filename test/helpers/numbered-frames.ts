@@ -5,6 +5,9 @@ import type { VideoAccessUnit } from '../../src/media/types.js';
 /** libx264's parameter sets for 1920x1080 (ffmpeg -f lavfi -i testsrc2 -c:v libx264 -preset ultrafast). */
 export const SPS_1080P = Buffer.from('6742c028da01e0089f97011000000300100000030320f1832a', 'hex');
 export const PPS_1080P = Buffer.from('68ce0fc8', 'hex');
+/** The same for 640x360: a stream that changed resolution. */
+export const SPS_360P = Buffer.from('6742c01eda0280bfe5c044000003000400000300c83c58ba80', 'hex');
+export const PPS_360P = Buffer.from('68ce0fc8', 'hex');
 
 export interface FrameShape {
   fps: number;

@@ -20,15 +20,28 @@ describe('arrival clock (timestamps of a raw elementary stream)', () => {
     expect(pts.slice(1).map((p, i) => p - (pts[i] ?? 0))).toEqual(Array(arrivals.length - 1).fill(3000));
   });
 
-  it('jumps forward over a writer that stopped, once its frames have come at its pace for a second', () => {
+  it('jumps forward over a writer that paused for 2 s, once its frames have come at its pace for a second', () => {
     const clock = new ArrivalClock(() => 25);
     for (let i = 0; i < 10; i += 1) clock.next(i * 40);
     // Late frames could be a backlog being read (below): whole steps while the lag is watched.
-    const late = Array.from({ length: 25 }, (_, i) => clock.next(5000 + i * 40));
+    const late = Array.from({ length: 25 }, (_, i) => clock.next(2400 + i * 40));
     expect(late).toEqual(Array.from({ length: 25 }, (_, i) => (10 + i) * 3600));
     // A second on, the lag has not shrunk: the writer is live again, and the clock follows arrival.
-    expect(clock.next(6000)).toBe(6000 * 90);
-    expect(clock.next(6040)).toBe(6040 * 90);
+    expect(clock.next(3400)).toBe(3400 * 90);
+    expect(clock.next(3440)).toBe(3440 * 90);
+  });
+
+  it('follows at once a writer that was gone for more than 3 s, or a new writer (the pipe opened again)', () => {
+    const clock = new ArrivalClock(() => 25);
+    for (let i = 0; i < 10; i += 1) clock.next(i * 40);
+    // Whole steps and a jump a second later would give a recording two new epochs (stream-clock.ts).
+    expect(clock.next(5000)).toBe(5000 * 90);
+    expect(clock.next(5040)).toBe(5040 * 90);
+    clock.resync();
+    expect(clock.next(6500)).toBe(6500 * 90);
+    // A new writer that came back at once, while the last one was ahead: half a frame on, never back.
+    clock.resync();
+    expect(clock.next(6510)).toBe(6500 * 90 + 1800);
   });
 
   it('gives whole steps to the frames that queued while the daemon did not read for 2.5 s', () => {

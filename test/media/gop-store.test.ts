@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { StreamHub } from '../../src/media/hub.js';
 import type { VideoAccessUnit } from '../../src/media/types.js';
 import { ROOT } from '../helpers/daemon.js';
-import { frameNumber, numberedFrame } from '../helpers/numbered-frames.js';
+import { frameNumber, numberedFrame, PPS_360P, SPS_360P } from '../helpers/numbered-frames.js';
 
 const run = promisify(execFile);
 const FPS = 25;
@@ -58,6 +58,21 @@ describe('the video a hub keeps (current GOP, the one before, and a pre-roll)', 
     release3();
     feed(hub, 11 * GOP + 1, 12 * GOP + 1);
     expect(numberOf(hub.recent(5).video[0] as VideoAccessUnit)).toBe(11 * GOP);
+  });
+
+  it('gives only the GOPs under the newest parameter sets when asked (a resolution changed in the pre-roll)', () => {
+    const hub = new StreamHub('main');
+    hub.keepVideo(10);
+    feed(hub, 0, 2 * GOP);
+    // From 4 s on, 640x360: its keyframes carry the new SPS and PPS.
+    for (let n = 2 * GOP; n < 3 * GOP + 10; n++) {
+      const au = frame(n);
+      hub.pushVideo(au.keyframe ? { ...au, nalus: [SPS_360P, PPS_360P, au.nalus.at(-1) as Buffer] } : au);
+    }
+    expect(hub.video).toMatchObject({ width: 640, height: 360 });
+    expect(numberOf(hub.recent(10).video[0] as VideoAccessUnit)).toBe(0);
+    const current = hub.recent(10, { sameParameters: true }).video;
+    expect(current.map(numberOf)).toEqual(Array.from({ length: GOP + 10 }, (_, i) => 2 * GOP + i));
   });
 
   it('forgets everything at a reset, and stops keeping a GOP past 16 MB', () => {
