@@ -13,6 +13,22 @@ describe('motion events and the picture cooldown', () => {
     for (const step of cleanup.splice(0).reverse()) await step();
   });
 
+  /** An alarm in progress whose clip's pre-roll is already on the card (in the store's `.making`). */
+  const alarmWritingClip = async () => {
+    const r = await alarmRig(fixture, {
+      hub: await hubWithPicture(),
+      settings: { alarmNotifications: true },
+    });
+    cleanup.push(() => r.close());
+    const making = join(r.mediaDir, '.making');
+    r.still(20);
+    r.crossing();
+    await r.next('the start', (e) => e.phase === 'start');
+    // Nothing waits in memory for the alarm's end.
+    await expect.poll(() => readdir(making).catch(() => []), { timeout: 10_000 }).toHaveLength(1);
+    return { r, making };
+  };
+
   const summary = (e: MotionEvent) => ({
     phase: e.phase,
     notify: e.notify,
@@ -80,17 +96,7 @@ describe('motion events and the picture cooldown', () => {
   });
 
   it('writes the clip while the alarm lasts, and drops it at once when alarm pictures are turned off', async () => {
-    const r = await alarmRig(fixture, {
-      hub: await hubWithPicture(),
-      settings: { alarmNotifications: true },
-    });
-    cleanup.push(() => r.close());
-    const making = join(r.mediaDir, '.making');
-    r.still(20);
-    r.crossing();
-    await r.next('the start', (e) => e.phase === 'start');
-    // The pre-roll is on the card before the alarm ends: nothing waits in memory for the end.
-    await expect.poll(() => readdir(making).catch(() => []), { timeout: 10_000 }).toHaveLength(1);
+    const { r, making } = await alarmWritingClip();
     r.change({ alarmNotifications: false });
     await expect.poll(() => readdir(making), { timeout: 10_000 }).toEqual([]);
     r.still(30);
@@ -100,16 +106,7 @@ describe('motion events and the picture cooldown', () => {
   });
 
   it('stopping mid-alarm removes the clip being written before stop returns (a factory reset follows)', async () => {
-    const r = await alarmRig(fixture, {
-      hub: await hubWithPicture(),
-      settings: { alarmNotifications: true },
-    });
-    cleanup.push(() => r.close());
-    const making = join(r.mediaDir, '.making');
-    r.still(20);
-    r.crossing();
-    await r.next('the start', (e) => e.phase === 'start');
-    await expect.poll(() => readdir(making).catch(() => []), { timeout: 10_000 }).toHaveLength(1);
+    const { r, making } = await alarmWritingClip();
     await r.alarms.stop();
     expect(await readdir(making)).toEqual([]);
   });
