@@ -23,6 +23,8 @@ export const HardwareConfig = T.Object(
         gpioget: T.String({ minLength: 1, default: 'gpioget' }),
         gpioset: T.String({ minLength: 1, default: 'gpioset' }),
         gpiomon: T.String({ minLength: 1, default: 'gpiomon' }),
+        /** How long a one-shot tool run (`gpioget`, `gpioset --version`) may take before it counts as failed. */
+        toolTimeoutMs: T.Integer({ minimum: 100, maximum: 60000, default: 2000 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AgentError } from '../../src/core/errors.js';
@@ -99,12 +101,27 @@ describe('libgpiod v1 and v2 command lines and outputs', () => {
   it('asks the tools their version once, and logs it', async () => {
     const chip = await SimGpiodChip.create({}, { major: 2 });
     const capture = captureLog();
-    const asked = await Promise.all([1, 2, 3].map(() => gpiodDialect(chip.tools.gpioset, capture.log)));
+    const asked = await Promise.all(
+      [1, 2, 3].map(() => gpiodDialect(chip.tools.gpioset, capture.log, chip.tools.toolTimeoutMs)),
+    );
     expect(asked).toEqual([GPIOD_V2, GPIOD_V2, GPIOD_V2]);
-    expect(await gpiodDialect(chip.tools.gpioset, capture.log)).toBe(GPIOD_V2);
+    expect(await gpiodDialect(chip.tools.gpioset, capture.log, chip.tools.toolTimeoutMs)).toBe(GPIOD_V2);
     expect(chip.calls()).toEqual([['gpioset', '--version']]);
     const logged = capture.records().filter((r) => r.msg === 'libgpiod tools detected');
     expect(logged).toMatchObject([{ version: '2.1.3', major: 2, tool: chip.tools.gpioset }]);
+  });
+
+  it('gives up on a tool that does not answer in its time, and says so', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gpiod-hang-'));
+    const hang = join(dir, 'gpioset');
+    await writeFile(hang, '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    try {
+      const asked = gpiodDialect(hang, captureLog().log, 300);
+      await expect(asked).rejects.toMatchObject({ code: 'hardware_unavailable' });
+      await expect(asked).rejects.toThrow('gpioset --version: no answer in 300 ms');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails with a stable code when gpioset is not there', async () => {

@@ -49,7 +49,8 @@ export class SimGpiodChip {
       await writeFile(path, `#!${process.execPath}\n${main}\n`);
       await chmod(path, 0o755);
     }
-    return new SimGpiodChip(root, chip, tools, major);
+    // Each stand-in is a Node process: its first start on a loaded machine took over the real tools' 2 s.
+    return new SimGpiodChip(root, chip, { ...tools, toolTimeoutMs: 15_000 }, major);
   }
 
   /** Every command line the tools were run with, in order: `[tool, ...args]`. */

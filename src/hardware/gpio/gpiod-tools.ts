@@ -96,15 +96,20 @@ export function parseGpiodVersion(stdout: string): { dialect: GpiodDialect; vers
 }
 
 /** A one-shot tool: its stdout, or its stderr (else the spawn error) in an error starting with `what`. */
-export function runTool(command: string, args: string[], what: string): Promise<string> {
+export function runTool(
+  command: string,
+  args: string[],
+  what: string,
+  timeoutMs = TOOL_TIMEOUT_MS,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       command,
       args,
-      { timeout: TOOL_TIMEOUT_MS, maxBuffer: 1024, encoding: 'utf8' },
+      { timeout: timeoutMs, maxBuffer: 1024, encoding: 'utf8' },
       (err, stdout, stderr) => {
         if (!err) return resolve(stdout);
-        const said = stderr.trim().slice(0, 200) || err.message;
+        const said = err.killed ? `no answer in ${timeoutMs} ms` : stderr.trim().slice(0, 200) || err.message;
         reject(new AgentError('hardware_unavailable', `${what}: ${said}`));
       },
     );
@@ -115,10 +120,10 @@ export function runTool(command: string, args: string[], what: string): Promise<
 const detected = new Map<string, Promise<GpiodDialect>>();
 
 /** The tools' major version, from `gpioset --version` (the same option and first line in v1 and v2). */
-export function gpiodDialect(gpioset: string, log: Logger): Promise<GpiodDialect> {
+export function gpiodDialect(gpioset: string, log: Logger, timeoutMs?: number): Promise<GpiodDialect> {
   let found = detected.get(gpioset);
   if (!found) {
-    found = runTool(gpioset, ['--version'], `${basename(gpioset)} --version`).then((stdout) => {
+    found = runTool(gpioset, ['--version'], `${basename(gpioset)} --version`, timeoutMs).then((stdout) => {
       const { dialect, version } = parseGpiodVersion(stdout);
       log.info({ tool: gpioset, version, major: dialect.major }, 'libgpiod tools detected');
       return dialect;

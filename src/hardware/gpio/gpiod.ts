@@ -10,6 +10,8 @@ export interface GpiodTools {
   gpioget: string;
   gpioset: string;
   gpiomon: string;
+  /** A one-shot run's limit (2 s: the C tools answer in milliseconds). */
+  toolTimeoutMs?: number;
 }
 
 export interface GpiodLineOptions {
@@ -77,7 +79,7 @@ export class GpiodLine implements GpioLine {
   async setup(): Promise<void> {
     if (this.#ready) return;
     const { tools, chip, line, direction } = this.#o;
-    const cli = await gpiodDialect(tools.gpioset, this.#log);
+    const cli = await gpiodDialect(tools.gpioset, this.#log, tools.toolTimeoutMs);
     this.#cli = cli;
     if (direction === 'in') {
       this.#level = await this.#get(cli);
@@ -185,6 +187,11 @@ export class GpiodLine implements GpioLine {
 
   /** A one-shot tool (gpioget, a last gpioset): its stdout, or its stderr line as the error. */
   #tool(command: string, args: string[]): Promise<string> {
-    return runTool(command, args, `${basename(command)} ${this.#o.chip} ${this.#o.line}`);
+    return runTool(
+      command,
+      args,
+      `${basename(command)} ${this.#o.chip} ${this.#o.line}`,
+      this.#o.tools.toolTimeoutMs,
+    );
   }
 }
