@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 
 /**
@@ -27,6 +28,12 @@ export class FifoWriter {
       i += 1;
       this.written += 1;
     }, 1000 / this.#fps);
+  }
+
+  /** Resolves when everything written so far has gone into the FIFO (a reader that stalled caught up). */
+  async drained(): Promise<void> {
+    const out = this.#out;
+    while (out && out.writableLength > 0) await once(out, 'drain');
   }
 
   stop(): Promise<void> {

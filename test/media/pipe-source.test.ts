@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NalType, nalType, splitAnnexB } from '../../src/media/h264.js';
 import { accessUnitsAt, copyClient, FifoWriter, until } from '../helpers/fifo-writer.js';
 import { gstUntilEos } from '../helpers/gst.js';
-import { ffprobe, type MediaDevice, startMediaDevice } from '../helpers/media.js';
+import { decodeFrames, ffprobe, type MediaDevice, startMediaDevice } from '../helpers/media.js';
 import { ffmpeg, type TempDir, tempDir } from '../helpers/media-fixtures.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { childProcesses } from '../helpers/proc.js';
@@ -126,6 +126,21 @@ describe('pipe source: H.264 from a FIFO, passed through', () => {
     for (const c of children) {
       expect(c.argv.join(' ')).not.toMatch(/libx264|libx265|h264_\w+|hevc_\w+|-c:v|-vcodec|-codec/);
     }
+  });
+
+  it('gives what queued while the daemon did not read for 2.5 s whole-frame timestamps: no DTS error in a decoder', async () => {
+    // A daemon starved of CPU: the encoder goes on writing, and what it wrote meanwhile is read in a
+    // rush once the daemon runs. The clock once jumped at the first of those frames and gave the rest
+    // half steps, which a client decoding at 1/fps saw as equal (24 "non monotonically increasing dts"
+    // lines). A small stream, so that the daemon is not the one falling behind once it runs again.
+    const pid = cam.daemon.child.pid ?? 0;
+    process.kill(pid, 'SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    process.kill(pid, 'SIGCONT');
+    await writer.drained();
+    const result = await decodeFrames(cam.url('/main'), 75, 'tcp');
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/non monotonically increasing dts/);
   });
 
   it('a playing client survives the writer stopping and starting again', async () => {
