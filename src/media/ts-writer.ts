@@ -93,49 +93,28 @@ function packetize(pid: number, payload: Buffer, counters: Map<number, number>, 
   }
 }
 
-/**
- * An MPEG-TS stream made a unit at a time, so that a long clip is written to its muxer as it goes
- * rather than held whole: the tables first, then one PES per unit.
- */
-export class TsStream {
-  readonly #codec: VideoCodec;
-  readonly #counters = new Map<number, number>();
-
-  constructor(codec: VideoCodec = 'h264') {
-    this.#codec = codec;
-  }
-
-  /** PAT and PMT. */
-  tables(): Buffer {
-    const out: Buffer[] = [];
-    // PSI sections start with a pointer field; the rest of their packet is 0xff filler.
-    const psi = (pid: number, table: Buffer) => {
-      const packet = Buffer.alloc(PACKET_SIZE, 0xff);
-      packet[0] = 0x47;
-      packet[1] = 0x40 | (pid >> 8);
-      packet[2] = pid & 0xff;
-      const cc = this.#counters.get(pid) ?? 0;
-      this.#counters.set(pid, (cc + 1) & 0x0f);
-      packet[3] = 0x10 | cc;
-      packet[4] = 0x00;
-      table.copy(packet, 5);
-      out.push(packet);
-    };
-    psi(0x0000, pat());
-    psi(PMT_PID, pmt(STREAM_TYPE[this.#codec]));
-    return Buffer.concat(out);
-  }
-
-  /** One access unit's PES: unbounded (length 0), as video PES usually is; PTS only. */
-  unit(unit: TsVideoUnit): Buffer {
-    const out: Buffer[] = [];
-    const header = Buffer.concat([Buffer.from([0, 0, 1, 0xe0, 0, 0, 0x80, 0x80, 0x05]), ptsField(unit.pts)]);
-    packetize(TS_VIDEO_PID, Buffer.concat([header, unit.data]), this.#counters, out);
-    return Buffer.concat(out);
-  }
-}
-
 export function writeTs(units: readonly TsVideoUnit[], codec: VideoCodec = 'h264'): Buffer {
-  const stream = new TsStream(codec);
-  return Buffer.concat([stream.tables(), ...units.map((unit) => stream.unit(unit))]);
+  const counters = new Map<number, number>();
+  const out: Buffer[] = [];
+  // PSI sections start with a pointer field; the rest of their packet is 0xff filler.
+  const psi = (pid: number, table: Buffer) => {
+    const packet = Buffer.alloc(PACKET_SIZE, 0xff);
+    packet[0] = 0x47;
+    packet[1] = 0x40 | (pid >> 8);
+    packet[2] = pid & 0xff;
+    const cc = counters.get(pid) ?? 0;
+    counters.set(pid, (cc + 1) & 0x0f);
+    packet[3] = 0x10 | cc;
+    packet[4] = 0x00;
+    table.copy(packet, 5);
+    out.push(packet);
+  };
+  psi(0x0000, pat());
+  psi(PMT_PID, pmt(STREAM_TYPE[codec]));
+  for (const unit of units) {
+    // Unbounded PES (length 0), as video PES usually is; PTS only.
+    const header = Buffer.concat([Buffer.from([0, 0, 1, 0xe0, 0, 0, 0x80, 0x80, 0x05]), ptsField(unit.pts)]);
+    packetize(TS_VIDEO_PID, Buffer.concat([header, unit.data]), counters, out);
+  }
+  return Buffer.concat(out);
 }
