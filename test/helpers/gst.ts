@@ -41,3 +41,23 @@ export async function gstUntilEos(pipeline: string[], timeoutMs = 30_000): Promi
     return stdout;
   }
 }
+
+/**
+ * `frames` access units of an RTSP stream as GStreamer's depayloader gives them (TCP), written as
+ * Annex-B to `out`: what a byte-for-byte check compares with the input.
+ */
+export async function gstDepayToFile(url: string, codec: 'h264' | 'h265', frames: number, out: string) {
+  return gstUntilEos([
+    ...['rtspsrc', `location=${url}`, 'protocols=tcp', '!', `rtp${codec}depay`, '!'],
+    ...[`${codec}parse`, '!', `video/x-${codec},stream-format=byte-stream,alignment=au`, '!'],
+    ...['identity', `eos-after=${frames}`, '!', 'filesink', `location=${out}`],
+  ]);
+}
+
+/** `frames` pictures of an RTSP stream decoded by GStreamer over UDP (libav's decoder). */
+export async function gstDecodeUdp(url: string, codec: 'h264' | 'h265', frames: number) {
+  return gstUntilEos([
+    ...['rtspsrc', `location=${url}`, 'protocols=udp', '!', `rtp${codec}depay`, '!'],
+    ...[`${codec}parse`, '!', `avdec_${codec}`, '!', 'identity', `eos-after=${frames}`, '!', 'fakesink'],
+  ]);
+}

@@ -9,7 +9,7 @@ import { HevcNal, hevcNalType, isHevcSlice } from '../../src/media/h265.js';
 import { signViewerToken } from '../../src/webrtc/token.js';
 import { AppPeer, toAnnexB } from '../helpers/app-peer.js';
 import { accessUnitsAt, copyClient, FifoWriter, until } from '../helpers/fifo-writer.js';
-import { gstUntilEos } from '../helpers/gst.js';
+import { gstDecodeUdp, gstDepayToFile } from '../helpers/gst.js';
 import { decodeFrames, ffprobe, type MediaDevice, startMediaDevice } from '../helpers/media.js';
 import { ffmpeg, type TempDir, tempDir } from '../helpers/media-fixtures.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
@@ -154,19 +154,12 @@ describe('pipe source: H.265 main and H.264 sub from FIFOs, passed through', () 
 
   it("GStreamer's rtph265depay receives the pictures byte for byte over TCP and decodes them over UDP", async () => {
     const out = join(dir.path, 'gst.h265');
-    const stdout = await gstUntilEos([
-      ...['rtspsrc', `location=${cam.url('/main')}`, 'protocols=tcp', '!', 'rtph265depay', '!'],
-      ...['h265parse', '!', 'video/x-h265,stream-format=byte-stream,alignment=au', '!'],
-      ...['identity', 'eos-after=60', '!', 'filesink', `location=${out}`],
-    ]);
+    const stdout = await gstDepayToFile(cam.url('/main'), 'h265', 60, out);
     expect(stdout).toContain('Got EOS from element');
     const got = hevcPictures(await readFile(out)).map(md5);
     expect(got.length).toBeGreaterThanOrEqual(59);
     expectContinuous(got, mainPictures);
-    const udp = await gstUntilEos([
-      ...['rtspsrc', `location=${cam.url('/main')}`, 'protocols=udp', '!', 'rtph265depay', '!'],
-      ...['h265parse', '!', 'avdec_h265', '!', 'identity', 'eos-after=40', '!', 'fakesink'],
-    ]);
+    const udp = await gstDecodeUdp(cam.url('/main'), 'h265', 40);
     expect(udp).toContain('Got EOS from element');
   }, 70_000);
 

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NalType, nalType, splitAnnexB } from '../../src/media/h264.js';
 import { accessUnitsAt, copyClient, FifoWriter, until } from '../helpers/fifo-writer.js';
-import { gstUntilEos } from '../helpers/gst.js';
+import { gstDecodeUdp, gstDepayToFile } from '../helpers/gst.js';
 import { decodeFrames, ffprobe, type MediaDevice, startMediaDevice } from '../helpers/media.js';
 import { ffmpeg, type TempDir, tempDir } from '../helpers/media-fixtures.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
@@ -89,11 +89,7 @@ describe('pipe source: H.264 from a FIFO, passed through', () => {
 
   it("GStreamer's rtph264depay receives the pictures byte for byte over TCP and decodes them over UDP", async () => {
     const out = join(dir.path, 'gst.h264');
-    const stdout = await gstUntilEos([
-      ...['rtspsrc', `location=${cam.url('/main')}`, 'protocols=tcp', '!', 'rtph264depay', '!'],
-      ...['h264parse', '!', 'video/x-h264,stream-format=byte-stream,alignment=au', '!'],
-      ...['identity', 'eos-after=60', '!', 'filesink', `location=${out}`],
-    ]);
+    const stdout = await gstDepayToFile(cam.url('/main'), 'h264', 60, out);
     expect(stdout).toContain('Got EOS from element');
     const got = splitAnnexB(await readFile(out))
       .filter(isPicture)
@@ -102,10 +98,7 @@ describe('pipe source: H.264 from a FIFO, passed through', () => {
     const first = inputPictures.indexOf(got[0] ?? '');
     expect(first).toBeGreaterThanOrEqual(0);
     expect(got).toEqual(got.map((_, i) => inputPictures[(first + i) % inputPictures.length]));
-    const udp = await gstUntilEos([
-      ...['rtspsrc', `location=${cam.url('/main')}`, 'protocols=udp', '!', 'rtph264depay', '!'],
-      ...['h264parse', '!', 'avdec_h264', '!', 'identity', 'eos-after=40', '!', 'fakesink'],
-    ]);
+    const udp = await gstDecodeUdp(cam.url('/main'), 'h264', 40);
     expect(udp).toContain('Got EOS from element');
   }, 70_000);
 
