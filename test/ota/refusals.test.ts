@@ -86,8 +86,10 @@ describe('firmware jobs refused before any download', () => {
       await refused('job-model', await sign({ version: '1.5.0', versionCode: 10500, model: 'IPC-9000' })),
     ).toMatchObject({ reason: 'wrong_model' });
     expect(server.requests).toEqual([]);
-    const log = camera.log.stdout.lines.find(
+    // The refusal reaches MQTT before its log line may have been read from the daemon's stdout: awaited.
+    const log = await camera.log.stdout.waitFor(
       (l) => l.includes('"jobId":"job-model"') && l.includes('rejected'),
+      'the job-model refusal logged',
     );
     expect(log).toContain('"reason":"wrong_model"');
   });
