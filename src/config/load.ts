@@ -4,6 +4,7 @@ import { Value } from '@sinclair/typebox/value';
 import { brokerOptions } from '../cloud/broker-url.js';
 import { AgentError, errorMessage } from '../core/errors.js';
 import { redactString } from '../core/redact.js';
+import { mediaSourceProblem } from '../media/config.js';
 import { type Config, ConfigSchema } from './schema.js';
 
 /** Turns a config object of schema version n into one of version n+1 (before validation). */
@@ -80,6 +81,11 @@ export function parseConfig(input: unknown): Config {
       details: { key: 'cloud.url' },
     });
   }
+  const media = mediaSourceProblem(config.media.source);
+  if (media)
+    throw new AgentError('config_invalid', `config: ${media.key}: ${media.message}`, {
+      details: { key: media.key },
+    });
   return config;
 }
 

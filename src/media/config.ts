@@ -59,6 +59,20 @@ const EncodedProfile = T.Object(
 );
 export type EncodedProfile = Static<typeof EncodedProfile>;
 
+/**
+ * The low-resolution stream asked of the same camera (`rpicam`): the ISP's second (`lores`) output
+ * through a second encoder, at the main stream's frame rate, never larger than the main stream.
+ */
+const LoresProfile = T.Object(
+  {
+    width: T.Integer({ minimum: 64, maximum: 4096, multipleOf: 2 }),
+    height: T.Integer({ minimum: 64, maximum: 4096, multipleOf: 2 }),
+    bitrateKbps: T.Integer({ minimum: 64, maximum: 50000 }),
+  },
+  Strict,
+);
+export type LoresProfile = Static<typeof LoresProfile>;
+
 /** The capture section of the config: where pictures and sound come from and how they are encoded. */
 export const MediaConfig = T.Object(
   {
@@ -111,9 +125,14 @@ export const MediaConfig = T.Object(
             /** libcamera's camera index (`--camera`), for boards with two. */
             camera: T.Optional(T.Integer({ minimum: 0, maximum: 7 })),
             main: EncodedProfile,
-            /** Another writer of the low-resolution stream (one process owns the camera: see docs). */
-            sub: T.Optional(PipeInput),
-            /** More rpicam-vid options (`--hflip`, `--denoise cdn_off`, ...), appended as they are. */
+            /**
+             * The low-resolution stream: a size (the agent's Picamera2 program then runs instead of
+             * rpicam-vid and encodes both streams from the one camera), or another writer of it.
+             */
+            sub: T.Optional(T.Union([LoresProfile, ...PipeInput.anyOf])),
+            /** The Python 3 with picamera2 for the two-stream program (`python3` on PATH when not given). */
+            python: T.Optional(T.String({ minLength: 1 })),
+            /** More camera program options (`--hflip`, `--denoise cdn_off`, ...), appended as they are. */
             extraArgs: T.Optional(T.Array(T.String({ pattern: '^[^\\n]*$' }), { maxItems: 64 })),
             audio: T.Optional(PipeAudioInput),
           },
@@ -216,9 +235,60 @@ export type MediaConfig = Static<typeof MediaConfig>;
 export type AudioCodec = MediaConfig['audio']['codec'];
 export type PipeSource = Extract<MediaConfig['source'], { kind: 'pipe' }>;
 
+/**
+ * A stream that the main stream's writer program writes on another of its file descriptors (fd 3 on):
+ * one program owns the camera and encodes both streams (the agent's Picamera2 program).
+ */
+export interface SiblingOutput {
+  siblingFd: number;
+  fps?: number | undefined;
+  codec?: VideoCodec | undefined;
+}
+
+/** A pipe source as the capture reads it: its sub stream may also come from the main writer. */
+export type PipeCaptureSource = Omit<PipeSource, 'sub'> & { sub?: PipeInput | SiblingOutput | undefined };
+
 /** The codec each hub carries: H.264 from ffmpeg; a pipe's own (sub is main's when it has no input). */
-export function streamCodecs(source: MediaConfig['source']): { main: VideoCodec; sub: VideoCodec } {
+export function streamCodecs(source: MediaConfig['source'] | PipeCaptureSource): {
+  main: VideoCodec;
+  sub: VideoCodec;
+} {
   if (source.kind !== 'pipe') return { main: 'h264', sub: 'h264' };
   const main = source.main.codec ?? source.codec ?? 'h264';
   return { main, sub: source.sub ? (source.sub.codec ?? source.codec ?? 'h264') : main };
 }
+
+/** An `rpicam` sub stream given as a size, or undefined when it is another writer or absent. */
+export function loresOf(source: MediaConfig['source']): LoresProfile | undefined {
+  if (source.kind !== 'rpicam' || !source.sub || !('bitrateKbps' in source.sub)) return undefined;
+  return source.sub;
+}
+
+/**
+ * What the schema cannot say on one key, and would otherwise fail in the camera program at every
+ * restart: the ISP scales down only, so an `rpicam` sub stream is not larger than the main one; and the
+ * two-stream program takes fewer options than rpicam-vid. Returns the key and the reason.
+ */
+export function mediaSourceProblem(
+  source: MediaConfig['source'],
+): { key: string; message: string } | undefined {
+  const lores = loresOf(source);
+  if (!lores || source.kind !== 'rpicam') return undefined;
+  for (const side of ['width', 'height'] as const) {
+    if (lores[side] > source.main[side])
+      return {
+        key: `media.source.sub.${side}`,
+        message: `${lores[side]} is larger than media.source.main.${side} (${source.main[side]}): the sub stream is scaled down from the main one`,
+      };
+  }
+  const unknown = source.extraArgs?.find((a) => !PICAMERA2_EXTRA_ARGS.includes(a));
+  if (unknown !== undefined)
+    return {
+      key: 'media.source.extraArgs',
+      message: `${JSON.stringify(unknown)} is not an option of the two-stream camera program (with a sub size it takes ${PICAMERA2_EXTRA_ARGS.join(', ')})`,
+    };
+  return undefined;
+}
+
+/** The options bin/ipcam-picamera2.py takes beyond those the agent gives it. */
+export const PICAMERA2_EXTRA_ARGS: readonly string[] = ['--hflip', '--vflip'];

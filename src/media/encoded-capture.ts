@@ -191,7 +191,10 @@ function soundOf(audio: EncodedInputs['audio']): string {
   return audio ? `${audio.format} from ${describe(audio)}` : 'none';
 }
 
-function describe(input: { fifo: string } | { socket: string } | { command: string[] }): string {
+function describe(
+  input: { fifo: string } | { socket: string } | { command: string[] } | { siblingFd: number },
+): string {
+  if ('siblingFd' in input) return `fd ${input.siblingFd} of the main writer`;
   if ('fifo' in input) return `fifo ${input.fifo}`;
   if ('socket' in input) return `socket ${input.socket}`;
   return input.command.join(' ');

@@ -5,15 +5,21 @@ import type { Settings } from '../settings/schema.js';
 import { ArrivalClock } from './arrival-clock.js';
 import { AccessUnitSplitter } from './au-splitter.js';
 import type { AnalysisFrame } from './capture.js';
-import { type MediaConfig, type PipeInput, type PipeSource, streamCodecs } from './config.js';
+import {
+  type MediaConfig,
+  type PipeCaptureSource,
+  type PipeInput,
+  type SiblingOutput,
+  streamCodecs,
+} from './config.js';
 import type { StreamHub } from './hub.js';
-import { PipeInputReader } from './pipe-input.js';
+import { PipeInputReader, type SiblingOutputReader } from './pipe-input.js';
 import { SubStreamDecoder } from './sub-decoder.js';
 import type { StreamName, VideoCodec } from './types.js';
 
 export interface PipeCaptureDeps {
   config: MediaConfig;
-  source: PipeSource;
+  source: PipeCaptureSource;
   hubs: { main: StreamHub; sub: StreamHub };
   settings: () => Settings;
   log: Logger;
@@ -26,7 +32,7 @@ export interface PipeCaptureDeps {
 const NO_PICTURE_HINT_BYTES = 512 * 1024;
 
 interface StreamPipe {
-  reader: PipeInputReader;
+  reader: PipeInputReader | SiblingOutputReader;
   splitter: AccessUnitSplitter;
   clock: ArrivalClock;
 }
@@ -51,8 +57,9 @@ export class PipeCapture implements Module {
     const { source, hubs } = deps;
     const codecs = streamCodecs(source);
     const targets: StreamHub[] = source.sub ? [hubs.main] : [hubs.main, hubs.sub];
-    this.#pipes.push(this.#pipe('main', source.main, codecs.main, targets));
-    if (source.sub) this.#pipes.push(this.#pipe('sub', source.sub, codecs.sub, [hubs.sub]));
+    const main = this.#pipe('main', source.main, codecs.main, targets);
+    this.#pipes.push(main);
+    if (source.sub) this.#pipes.push(this.#pipe('sub', source.sub, codecs.sub, [hubs.sub], main.reader));
     if (deps.onAnalysisFrame) {
       this.#decoder = new SubStreamDecoder({
         ffmpegPath: deps.config.ffmpegPath,
@@ -124,7 +131,13 @@ export class PipeCapture implements Module {
     return input.fps ?? this.#deps.settings().stream[name].fps;
   }
 
-  #pipe(name: StreamName, input: PipeInput, codec: VideoCodec, hubs: StreamHub[]): StreamPipe {
+  #pipe(
+    name: StreamName,
+    input: PipeInput | SiblingOutput,
+    codec: VideoCodec,
+    hubs: StreamHub[],
+    writer?: PipeInputReader | SiblingOutputReader,
+  ): StreamPipe {
     const log = this.#log.child({ stream: name, codec });
     const clock = new ArrivalClock(() => this.#fps(name));
     let drops = 0;
@@ -150,7 +163,10 @@ export class PipeCapture implements Module {
       {},
       codec,
     );
-    const reader = new PipeInputReader(input, this.#deps.config.restart, log);
+    const reader =
+      'siblingFd' in input
+        ? siblingOf(writer, input.siblingFd)
+        : new PipeInputReader(input, this.#deps.config.restart, log);
     reader.on('open', () => {
       // What the last writer left half-written does not continue in what the new one sends.
       splitter.reset();
@@ -173,4 +189,13 @@ export class PipeCapture implements Module {
     reader.on('end', () => splitter.reset());
     return { reader, splitter, clock };
   }
+}
+
+function siblingOf(
+  writer: PipeInputReader | SiblingOutputReader | undefined,
+  fd: number,
+): SiblingOutputReader {
+  if (!(writer instanceof PipeInputReader))
+    throw new Error(`fd ${fd} of the main writer: main is not a program`);
+  return writer.sibling(fd);
 }

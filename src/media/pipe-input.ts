@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { close, constants, fstat, open } from 'node:fs';
 import { connect, Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Backoff } from '../core/backoff.js';
 import type { Logger } from '../core/logger.js';
@@ -36,6 +37,9 @@ export class PipeInputReader extends EventEmitter<PipeInputEvents> {
   #timer: NodeJS.Timeout | undefined;
   #supervisor: Supervisor | undefined;
 
+  /** The other outputs of a `command` writer (fd 3 on), each read as a stream of its own. */
+  readonly #siblings = new Map<number, SiblingOutputReader>();
+
   constructor(input: PipeInput, restart: MediaConfig['restart'], log: Logger) {
     super();
     this.#input = input;
@@ -47,6 +51,21 @@ export class PipeInputReader extends EventEmitter<PipeInputEvents> {
   /** The writing program's pid (`command` inputs), for tests and health checks. */
   get pid(): number | undefined {
     return this.#supervisor?.child?.pid;
+  }
+
+  /**
+   * The stream a `command` writer writes on file descriptor `fd` (3 on), opened and ended with each
+   * run of the program. Asked before start(): the pipe is made when the program is spawned.
+   */
+  sibling(fd: number): SiblingOutputReader {
+    if (!('command' in this.#input)) throw new Error('only a command writer has other outputs');
+    if (!Number.isInteger(fd) || fd < 3 || fd > 9) throw new Error(`fd ${fd}: a sibling output is fd 3 to 9`);
+    let reader = this.#siblings.get(fd);
+    if (!reader) {
+      reader = new SiblingOutputReader();
+      this.#siblings.set(fd, reader);
+    }
+    return reader;
   }
 
   start(): void {
@@ -74,6 +93,7 @@ export class PipeInputReader extends EventEmitter<PipeInputEvents> {
         args,
         restart: { ...this.#restart, jitter: 0.3 },
         stopTimeouts: { quitMs: 0, termMs: 3000 },
+        extraPipes: Math.max(2, ...this.#siblings.keys()) - 2,
       },
       this.#log,
     );
@@ -86,6 +106,10 @@ export class PipeInputReader extends EventEmitter<PipeInputEvents> {
       child.stdout?.on('data', (chunk: Buffer) => this.emit('data', chunk));
       child.stdout?.on('end', () => this.emit('end'));
       child.stdout?.on('error', (err) => this.#log.debug({ err }, 'pipe writer stdout error'));
+      for (const [fd, sibling] of this.#siblings) {
+        const stream = child.stdio[fd];
+        if (stream instanceof Readable) sibling.follow(stream, this.#log);
+      }
     });
     supervisor.on('crashBurst', (info) => this.emit('crashBurst', info));
     this.#supervisor = supervisor;
@@ -157,4 +181,21 @@ function connectUnix(path: string): Promise<Socket> {
     });
     socket.once('error', reject);
   });
+}
+
+/**
+ * Another output of a `command` writer: 'open' at each spawn of the program, its bytes, 'end' when
+ * the program closes it. Starting and stopping belong to the program's own reader.
+ */
+export class SiblingOutputReader extends EventEmitter<PipeInputEvents> {
+  start(): void {}
+
+  async stop(): Promise<void> {}
+
+  follow(stream: Readable, log: Logger): void {
+    this.emit('open');
+    stream.on('data', (chunk: Buffer) => this.emit('data', chunk));
+    stream.on('end', () => this.emit('end'));
+    stream.on('error', (err: Error) => log.debug({ err }, 'pipe writer output error'));
+  }
 }

@@ -42,6 +42,16 @@ export function rpicamArgs(
  */
 export async function findRpicam(command: string, path = process.env.PATH ?? ''): Promise<string> {
   const names = command === 'auto' ? [...RPICAM_BINARIES] : [command];
+  const found = await findProgram(names, path);
+  if (found) return found;
+  throw new AgentError(
+    'config_invalid',
+    `media.source.command: ${command === 'auto' ? 'neither rpicam-vid nor libcamera-vid' : `${command} not`} found on PATH`,
+  );
+}
+
+/** The first of `names` that is executable: a name is looked up on PATH, a path taken as it is. */
+export async function findProgram(names: readonly string[], path: string): Promise<string | undefined> {
   for (const name of names) {
     if (isAbsolute(name) || name.includes('/')) {
       if (await executable(name)) return name;
@@ -52,10 +62,7 @@ export async function findRpicam(command: string, path = process.env.PATH ?? '')
       if (await executable(candidate)) return candidate;
     }
   }
-  throw new AgentError(
-    'config_invalid',
-    `media.source.command: ${command === 'auto' ? 'neither rpicam-vid nor libcamera-vid' : command} found on PATH`,
-  );
+  return undefined;
 }
 
 async function executable(path: string): Promise<boolean> {

@@ -3,10 +3,11 @@ import type { CrashBurstInfo } from '../core/supervisor.js';
 import type { Settings } from '../settings/schema.js';
 import { AnalysisClock } from './analysis-clock.js';
 import { type AnalysisFrame, Capture } from './capture.js';
-import { type MediaConfig, streamCodecs } from './config.js';
+import { loresOf, type MediaConfig, streamCodecs } from './config.js';
 import { EncodedCapture, type EncodedInputs } from './encoded-capture.js';
 import { StreamHub } from './hub.js';
 import { LineThrottle } from './line-throttle.js';
+import { findPicamera2, PICAMERA2_SUB_FD, picamera2Args } from './picamera2.js';
 import { findRpicam, rpicamArgs } from './rpicam.js';
 import { probeIngestAudio, rtspIngestArgs, rtspIngestAudioArgs, rtspIngestInput } from './rtsp-ingest.js';
 
@@ -101,12 +102,19 @@ function encodedInputs(config: MediaConfig, log: Logger): (() => Promise<Encoded
       return async () => ({ source, audio: source.audio });
     case 'rpicam':
       return async () => {
+        const fps = source.main.fps;
+        const lores = loresOf(source);
+        if (lores) {
+          // One program owns the camera and writes both streams: main on stdout, sub on fd 3.
+          const program = await findPicamera2(source.python);
+          const main = { command: [...program, ...picamera2Args(source, lores, config.gopSeconds)], fps };
+          const sub = { siblingFd: PICAMERA2_SUB_FD, fps };
+          return { source: { kind: 'pipe', codec: 'h264', main, sub }, audio: source.audio };
+        }
         const program = await findRpicam(source.command);
-        const main = { command: [program, ...rpicamArgs(source, config.gopSeconds)], fps: source.main.fps };
-        return {
-          source: { kind: 'pipe', codec: 'h264', main, ...(source.sub ? { sub: source.sub } : {}) },
-          audio: source.audio,
-        };
+        const main = { command: [program, ...rpicamArgs(source, config.gopSeconds)], fps };
+        const sub = source.sub && !('bitrateKbps' in source.sub) ? { sub: source.sub } : {};
+        return { source: { kind: 'pipe', codec: 'h264', main, ...sub }, audio: source.audio };
       };
     case 'rtsp':
       return async () => {

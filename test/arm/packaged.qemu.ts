@@ -183,7 +183,13 @@ describe(`the linux-${ARCH} archive, run as on a camera`, () => {
     expect(await daemon.waitForLog('returning freed memory to the system', 1000)).toContain(
       '"malloc":"glibc"',
     );
-    for (const file of ['config/config.example.yaml', 'config/boards/raspberry-pi.yaml', 'docs/boards.md'])
+    // bin/ipcam-picamera2.py: the rpicam two-stream program, found next to the bundle (media/picamera2.ts).
+    for (const file of [
+      'config/config.example.yaml',
+      'config/boards/raspberry-pi.yaml',
+      'docs/boards.md',
+      'bin/ipcam-picamera2.py',
+    ])
       expect(existsSync(join(unpacked, file)), file).toBe(true);
     expect(existsSync(join(unpacked, 'systemd', 'boards', 'vendor.conf'))).toBe(true);
     expect(existsSync(join(unpacked, 'dist', 'bundle', 'main.js'))).toBe(true);

@@ -1,7 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from 'vitest';
+import { NalType, nalType, splitAnnexB } from '../../src/media/h264.js';
 import { DaemonProcess, prepareDevice, type TestDevice } from './daemon.js';
 import { type RtspCredentials, withCredentials } from './rtsp-digest.js';
 
@@ -135,4 +138,43 @@ export function decodeFrames(
     });
     child.once('close', (code) => resolve({ code, stderr }));
   });
+}
+
+const isPicture = (n: Buffer) => nalType(n) === NalType.SLICE || nalType(n) === NalType.IDR;
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+
+/**
+ * What a plain RTSP client gets (`ffmpeg -c copy` over TCP, no decode): at least `count` H.264
+ * pictures, as their MD5s, in order.
+ */
+export async function copiedPictures(url: string, count: number, timeoutMs = 15_000): Promise<string[]> {
+  const client = spawn(
+    'ffmpeg',
+    ['-v', 'error', '-rtsp_transport', 'tcp', '-i', url, '-an', '-c', 'copy', '-f', 'h264', 'pipe:1'],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const chunks: Buffer[] = [];
+  client.stdout?.on('data', (c: Buffer) => chunks.push(c));
+  const pictures = () => splitAnnexB(Buffer.concat(chunks)).filter(isPicture);
+  const end = Date.now() + timeoutMs;
+  try {
+    while (pictures().length < count) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${count} pictures from ${url}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    client.kill('SIGTERM');
+  }
+  return pictures().map(md5);
+}
+
+/**
+ * The pictures a client got are a run of those the camera program wrote (`written`, Annex-B), byte for
+ * byte. The last one may have been cut short when the client was stopped.
+ */
+export function expectWrittenRun(got: string[], written: Buffer): void {
+  const all = splitAnnexB(written).filter(isPicture).map(md5);
+  const first = all.indexOf(got[0] ?? '');
+  expect(first, 'the first picture received is one the camera wrote').toBeGreaterThanOrEqual(0);
+  expect(got.slice(0, -1)).toEqual(all.slice(first, first + got.length - 1));
 }

@@ -1,37 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, symlink } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NalType, nalType, splitAnnexB } from '../../src/media/h264.js';
-import { ffprobe, type MediaDevice, startMediaDevice } from '../helpers/media.js';
+import {
+  copiedPictures,
+  expectWrittenRun,
+  ffprobe,
+  type MediaDevice,
+  startMediaDevice,
+} from '../helpers/media.js';
 import { type TempDir, tempDir } from '../helpers/media-fixtures.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { childProcesses } from '../helpers/proc.js';
 
 /** The rpicam-vid stand-in (same flags, same output: inline-header Annex-B H.264 on stdout). */
 const STAND_IN = resolve('test/fixtures/rpicam/rpicam-vid');
-const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
-const isPicture = (n: Buffer) => nalType(n) === NalType.SLICE || nalType(n) === NalType.IDR;
-
-function copyClient(url: string): { child: ChildProcess; bytes: () => Buffer } {
-  const child = spawn(
-    'ffmpeg',
-    ['-v', 'error', '-rtsp_transport', 'tcp', '-i', url, '-an', '-c', 'copy', '-f', 'h264', 'pipe:1'],
-    { stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  const chunks: Buffer[] = [];
-  child.stdout?.on('data', (c: Buffer) => chunks.push(c));
-  return { child, bytes: () => Buffer.concat(chunks) };
-}
-
-async function until(test: () => boolean, what: string, timeoutMs = 15000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.each([
   ['rpicam-vid', 'rpicam-vid'],
@@ -88,19 +70,8 @@ describe.each([
         expect.objectContaining({ codec_name: 'h264', width: 320, height: 180 }),
       ]);
     }
-    const client = copyClient(cam.url('/main'));
-    try {
-      await until(() => splitAnnexB(client.bytes()).filter(isPicture).length >= 30, '30 pictures');
-    } finally {
-      client.child.kill('SIGTERM');
-    }
-    const got = splitAnnexB(client.bytes()).filter(isPicture).map(md5);
-    const written = splitAnnexB(await readFile(tee))
-      .filter(isPicture)
-      .map(md5);
-    const first = written.indexOf(got[0] ?? '');
-    expect(first).toBeGreaterThanOrEqual(0);
-    expect(got.slice(0, -1)).toEqual(written.slice(first, first + got.length - 1));
+    const got = await copiedPictures(cam.url('/main'), 30);
+    expectWrittenRun(got, await readFile(tee));
   });
 
   it('encodes nothing: the one ffmpeg of the agent decodes for analysis, no standby snapshot decoder', async () => {
