@@ -22,38 +22,69 @@ export interface CardStatus {
  * while `access` still says yes (Linux 6.18), and every write fails with EROFS. `full` is decided by
  * the caller, who knows what retention can still free.
  */
-export async function probeCard(root: string, requireMount: boolean): Promise<CardStatus> {
+export async function probeCard(
+  root: string,
+  requireMount: boolean,
+  /** Runs between measuring and confirming: a test takes the card out there. */
+  measured?: () => Promise<void>,
+): Promise<CardStatus> {
+  const first = await measureCard(root, requireMount);
+  if (first.dev === undefined) return first.status;
+  await measured?.();
+  // A card taken out while it was measured: the space and the writability may be the root file
+  // system's under the empty mount point, and an `ok` of a card that is gone would follow a `readonly`
+  // one. Measured again, it says `absent`. (A card put back at once gets the same device number, so a
+  // swap within one look is not seen; the next look measures the new card.)
+  if ((await deviceOf(root)) === first.dev) return first.status;
+  return (await measureCard(root, requireMount)).status;
+}
+
+async function deviceOf(root: string): Promise<number | undefined> {
+  try {
+    return (await lstat(root)).dev;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One look at the card; `dev`: the device found mounted there, when the look got that far. */
+async function measureCard(
+  root: string,
+  requireMount: boolean,
+): Promise<{ status: CardStatus; dev?: number }> {
   const none = { capacityBytes: null, freeBytes: null };
+  let dev: number;
   try {
     const info = await lstat(root);
-    if (!info.isDirectory()) return { state: 'error', ...none, reason: 'not a directory' };
+    if (!info.isDirectory()) return { status: { state: 'error', ...none, reason: 'not a directory' } };
     if (requireMount && (await stat(dirname(root))).dev === info.dev)
-      return { state: 'absent', ...none, reason: 'not mounted' };
+      return { status: { state: 'absent', ...none, reason: 'not mounted' } };
+    dev = info.dev;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
-    return code === 'ENOENT' || code === 'ENOTDIR'
-      ? { state: 'absent', ...none, reason: code }
-      : { state: 'error', ...none, reason: code };
+    const state = code === 'ENOENT' || code === 'ENOTDIR' ? 'absent' : 'error';
+    return { status: { state, ...none, reason: code } };
   }
   let space: { capacityBytes: number; freeBytes: number };
   try {
     const fs = await statfs(root);
     space = { capacityBytes: fs.blocks * fs.bsize, freeBytes: fs.bavail * fs.bsize };
   } catch (err) {
-    return { state: 'error', ...none, reason: (err as NodeJS.ErrnoException).code ?? 'unknown' };
+    return {
+      status: { state: 'error', ...none, reason: (err as NodeJS.ErrnoException).code ?? 'unknown' },
+      dev,
+    };
   }
   try {
     await access(root, constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
-    return {
-      state: code === 'EROFS' || code === 'EACCES' || code === 'EPERM' ? 'readonly' : 'error',
-      ...space,
-      reason: code,
-    };
+    const state = code === 'EROFS' || code === 'EACCES' || code === 'EPERM' ? 'readonly' : 'error';
+    return { status: { state, ...space, reason: code }, dev };
   }
-  if (await mountedReadOnly(root)) return { state: 'readonly', ...space, reason: 'mounted read-only' };
-  return { state: 'ok', ...space };
+  if (await mountedReadOnly(root))
+    return { status: { state: 'readonly', ...space, reason: 'mounted read-only' }, dev };
+  return { status: { state: 'ok', ...space }, dev };
 }
 
 /**

@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mountedReadOnly } from '../../src/recording/card.js';
+import { mountedReadOnly, probeCard } from '../../src/recording/card.js';
+import { run } from '../helpers/media.js';
 import { type TempDir, tempDir } from '../helpers/media-fixtures.js';
 
 // Which mount holds the card's folder, and is it read-only, from a mounts table in /proc's format.
@@ -49,5 +50,30 @@ describe('mountedReadOnly', () => {
     const stacked = await table(`/dev/a ${sd} ext4 ro 0 0`, `/dev/b ${sd} ext4 rw 0 0`);
     expect(await mountedReadOnly(card, stacked)).toBe(false);
     expect(await mountedReadOnly(card, join(dir.path, 'no-such-table'))).toBe(false);
+  });
+});
+
+// A card taken out while it is being looked at (a CI dry run saw `readonly`, then `ok`, then `absent`):
+// the space and the writability were measured half on the card and half on the root file system under
+// the empty mount point. A read-only tmpfs stands for the card (needs root, as the loop-device suites).
+describe('probeCard while the card is taken out', () => {
+  let dir: TempDir;
+  let card: string;
+  beforeAll(async () => {
+    dir = await tempDir();
+    card = join(dir.path, 'card');
+    await mkdir(card);
+  });
+  afterAll(async () => {
+    await run('umount', [card]).catch(() => undefined);
+    await dir.remove();
+  });
+
+  it('says absent, not the state of what was under the mount point', async () => {
+    await run('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', card]);
+    expect((await probeCard(card, true)).state).toBe('readonly');
+    const during = await probeCard(card, true, () => run('umount', [card]).then(() => undefined));
+    expect(during).toMatchObject({ state: 'absent', reason: 'not mounted' });
+    expect((await probeCard(card, true)).state).toBe('absent');
   });
 });
