@@ -114,11 +114,21 @@ function inUnion(error: SchemaError, depth = 0): SchemaError {
     const required = (m.required ?? []) as string[];
     return required.length > 0 && required.every((k) => k in record);
   });
-  const member = meant.length === 1 ? meant[0] : undefined;
+  // None meant by kind or by all of its required keys (one left out): the one sharing most keys.
+  const member = meant.length === 1 ? meant[0] : meant.length === 0 ? closest(members, record) : undefined;
   if (!member) return error;
   const inner = Value.Errors(member, value).First();
   if (!inner) return error;
   return inUnion({ ...inner, path: `${error.path}${inner.path}` }, depth + 1);
+}
+
+/** The union member whose keys the value has the most of, when one has more than all the others. */
+function closest(members: TSchema[], value: Record<string, unknown>): TSchema | undefined {
+  const scored = members
+    .map((m) => ({ m, n: Object.keys((m.properties ?? {}) as object).filter((k) => k in value).length }))
+    .sort((a, b) => b.n - a.n);
+  const [best, next] = scored;
+  return best && best.n > 0 && best.n > (next?.n ?? 0) ? best.m : undefined;
 }
 
 /** A YAML key with nothing after it (all its children commented out) means "use the defaults". */

@@ -120,8 +120,11 @@ export const MediaConfig = T.Object(
         T.Object(
           {
             kind: T.Literal('rpicam'),
-            /** `auto` finds rpicam-vid, then libcamera-vid (older images), on PATH; or a name or path. */
-            command: T.String({ minLength: 1 }),
+            /**
+             * `auto` (when not given) finds rpicam-vid, then libcamera-vid (older images), on PATH; or a
+             * name or path. Not used when `sub` is a size.
+             */
+            command: T.Optional(T.String({ minLength: 1 })),
             /** libcamera's camera index (`--camera`), for boards with two. */
             camera: T.Optional(T.Integer({ minimum: 0, maximum: 7 })),
             main: EncodedProfile,
@@ -130,7 +133,7 @@ export const MediaConfig = T.Object(
              * rpicam-vid and encodes both streams from the one camera), or another writer of it.
              */
             sub: T.Optional(T.Union([LoresProfile, ...PipeInput.anyOf])),
-            /** The Python 3 with picamera2 for the two-stream program (`python3` on PATH when not given). */
+            /** The Python 3 with picamera2 for the two-stream program (`python3` on PATH when not given); used only when `sub` is a size. */
             python: T.Optional(T.String({ minLength: 1 })),
             /** More camera program options (`--hflip`, `--denoise cdn_off`, ...), appended as they are. */
             extraArgs: T.Optional(T.Array(T.String({ pattern: '^[^\\n]*$' }), { maxItems: 64 })),

@@ -45,9 +45,13 @@ export async function findPicamera2(
   path = process.env.PATH ?? '',
   program = PICAMERA2_PROGRAM,
 ): Promise<[string, string]> {
-  const interpreter = await findProgram([python ?? 'python3'], path);
+  const name = python ?? 'python3';
+  const interpreter = await findProgram([name], path);
   if (!interpreter)
-    throw new AgentError('config_invalid', `media.source.python: ${python ?? 'python3'} not found on PATH`);
+    throw new AgentError(
+      'config_invalid',
+      `media.source.python: ${name} ${name.includes('/') ? 'is not an executable file' : 'not found on PATH'}`,
+    );
   try {
     await access(program, constants.R_OK);
   } catch {

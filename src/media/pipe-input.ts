@@ -109,6 +109,7 @@ export class PipeInputReader extends EventEmitter<PipeInputEvents> {
       for (const [fd, sibling] of this.#siblings) {
         const stream = child.stdio[fd];
         if (stream instanceof Readable) sibling.follow(stream, this.#log);
+        else this.#log.error({ fd }, 'pipe writer: no pipe on this fd, its stream stays empty');
       }
     });
     supervisor.on('crashBurst', (info) => this.emit('crashBurst', info));

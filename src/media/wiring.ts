@@ -111,7 +111,7 @@ function encodedInputs(config: MediaConfig, log: Logger): (() => Promise<Encoded
           const sub = { siblingFd: PICAMERA2_SUB_FD, fps };
           return { source: { kind: 'pipe', codec: 'h264', main, sub }, audio: source.audio };
         }
-        const program = await findRpicam(source.command);
+        const program = await findRpicam(source.command ?? 'auto');
         const main = { command: [program, ...rpicamArgs(source, config.gopSeconds)], fps };
         const sub = source.sub && !('bitrateKbps' in source.sub) ? { sub: source.sub } : {};
         return { source: { kind: 'pipe', codec: 'h264', main, ...sub }, audio: source.audio };

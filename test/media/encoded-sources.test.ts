@@ -24,8 +24,8 @@ describe('encoded source config: errors name the key', () => {
       /^config: media\.source\.main\.width: expected integer .*a multiple of 2, got 321/,
     ],
     [
-      { kind: 'rpicam', main: { width: 320, height: 180, fps: 15, bitrateKbps: 300 } },
-      /^config: media\.source\.command:/,
+      { kind: 'rpicam', command: '', main: { width: 320, height: 180, fps: 15, bitrateKbps: 300 } },
+      /^config: media\.source\.command: expected string of at least 1 characters/,
     ],
     [
       { kind: 'pipe', main: { fifo: '/x' }, audio: { fifo: '/y', format: 'aac' } },

@@ -81,7 +81,9 @@ describe('rpicam sub stream as a size: config', () => {
     () =>
       parseConfig({ media: { source: { kind: 'rpicam', command: 'auto', main: MAIN, sub, ...more } } });
 
-  it('accepts a size, or a writer as before', () => {
+  it('accepts a size, or a writer as before; without `command`, rpicam-vid is looked for', () => {
+    const bare = parseConfig({ media: { source: { kind: 'rpicam', main: MAIN } } }).media.source;
+    expect(bare).toEqual({ kind: 'rpicam', main: MAIN });
     expect(rpicam(SUB)().media.source).toMatchObject({ kind: 'rpicam', sub: SUB });
     expect(rpicam({ fifo: '/run/sub.h264' })().media.source).toMatchObject({
       sub: { fifo: '/run/sub.h264' },
@@ -104,7 +106,8 @@ describe('rpicam sub stream as a size: config', () => {
       { ...SUB, width: 161 },
       /^config: media\.source\.sub\.width: expected integer .*a multiple of 2, got 161/,
     ],
-    [{ width: 160, height: 90 }, /^config: media\.source\.sub/],
+    // A size without its bit rate is named as such, not as "sub: expected a valid value".
+    [{ width: 160, height: 90 }, /^config: media\.source\.sub\.bitrateKbps: expected integer/],
   ])('refuses %j, naming the key', (sub, message) => {
     expect(rpicam(sub)).toThrow(message);
   });
@@ -142,45 +145,55 @@ describe('rpicam sub stream as a size: the program', () => {
     await expect(findPicamera2('python3.13', bin)).rejects.toThrow(
       'media.source.python: python3.13 not found on PATH',
     );
+    await expect(findPicamera2(join(dir.path, 'py'), bin)).rejects.toThrow(
+      /^media\.source\.python: .*\/py is not an executable file$/,
+    );
     await expect(findPicamera2(undefined, bin, join(dir.path, 'gone.py'))).rejects.toThrow(
       /^media\.source\.sub: the two-stream camera program .*gone\.py is missing/,
     );
   });
 
-  it('writes main on stdout and the sub stream on fd 3, each at its size, until SIGTERM', async () => {
-    // A keyframe every 10 frames: 20 pictures hold two of them. Every extra option the config lets
-    // through is one the program takes.
-    const run = runProgram([...PROGRAM_ARGS.slice(0, -1), '10', ...PICAMERA2_EXTRA_ARGS]);
-    try {
-      await until(
-        () => (splitAnnexB(run.sub()).filter(isPicture).length >= 20 ? true : undefined),
-        '20 sub pictures',
-      );
-      await until(() => (splitAnnexB(run.main()).filter(isPicture).length >= 20 ? true : undefined), 'main');
-    } finally {
-      run.child.kill('SIGTERM');
-    }
-    expect(await run.exit).toBe(0);
-    for (const [bytes, width, height] of [
-      [run.main(), 320, 180],
-      [run.sub(), 160, 90],
-    ] as const) {
-      const file = join(dir.path, `${width}.h264`);
-      await writeFile(file, bytes);
-      const { stdout } = await exec('ffprobe', [
-        ...['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', file],
-      ]);
-      expect(stdout.trim()).toBe(`h264,${width},${height}`);
-    }
-    // SPS and PPS before every IDR: a viewer joins at any keyframe.
-    const types = splitAnnexB(run.sub()).map(nalType);
-    const idrs = types.flatMap((t, i) => (t === NalType.IDR ? [i] : []));
-    expect(idrs.length).toBeGreaterThanOrEqual(2);
-    for (const i of idrs) {
-      const since = types.slice(0, i).findLastIndex((t) => t === NalType.SLICE || t === NalType.IDR);
-      expect(types.slice(since + 1, i)).toEqual(expect.arrayContaining([NalType.SPS, NalType.PPS]));
-    }
-  }, 30_000);
+  // vc4: the VideoCore's V4L2 encoder (Pi 3/4); pisp: libav's, which H264Encoder is on a Pi 5.
+  it.each(['vc4', 'pisp'])(
+    'on %s, writes main on stdout and the sub stream on fd 3, each at its size, until SIGTERM',
+    async (platform) => {
+      // A keyframe every 10 frames: 20 pictures hold two of them. Every extra option the config lets
+      // through is one the program takes.
+      const run = runProgram([...PROGRAM_ARGS.slice(0, -1), '10', ...PICAMERA2_EXTRA_ARGS], {
+        PICAMERA2_STANDIN_PLATFORM: platform,
+      });
+      const pictures = (bytes: Buffer) => splitAnnexB(bytes).filter(isPicture);
+      try {
+        await until(() => (pictures(run.sub()).length >= 20 ? true : undefined), '20 sub pictures', 10_000);
+        await until(() => (pictures(run.main()).length >= 20 ? true : undefined), '20 main pictures', 10_000);
+      } finally {
+        run.child.kill('SIGTERM');
+      }
+      expect(await run.exit).toBe(0);
+      for (const [bytes, width, height] of [
+        [run.main(), 320, 180],
+        [run.sub(), 160, 90],
+      ] as const) {
+        const file = join(dir.path, `${width}.h264`);
+        await writeFile(file, bytes);
+        const { stdout } = await exec('ffprobe', [
+          ...['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'csv=p=0', file],
+        ]);
+        expect(stdout.trim()).toBe(`h264,${width},${height}`);
+      }
+      // Each stream starts at a keyframe, and has SPS and PPS before every IDR: a viewer joins at any.
+      for (const bytes of [run.main(), run.sub()])
+        expect(nalType(pictures(bytes)[0] ?? Buffer.alloc(4))).toBe(NalType.IDR);
+      const types = splitAnnexB(run.sub()).map(nalType);
+      const idrs = types.flatMap((t, i) => (t === NalType.IDR ? [i] : []));
+      expect(idrs.length).toBeGreaterThanOrEqual(2);
+      for (const i of idrs) {
+        const since = types.slice(0, i).findLastIndex((t) => t === NalType.SLICE || t === NalType.IDR);
+        expect(types.slice(since + 1, i)).toEqual(expect.arrayContaining([NalType.SPS, NalType.PPS]));
+      }
+    },
+    30_000,
+  );
 
   it.each([
     ['no fd 3', [], { stdio: 'no-fd3' }, 2, /fd 3 is not open for the sub stream/],
@@ -192,6 +205,28 @@ describe('rpicam sub stream as a size: the program', () => {
       /the lores stream cannot be larger than the main one/,
     ],
     ['no camera', [], { PICAMERA2_STANDIN_CAMERAS: '0' }, 1, /camera 0 cannot be opened \(IndexError/],
+    [
+      'no picamera2',
+      [],
+      { PYTHONPATH: '' },
+      1,
+      /picamera2 cannot be imported .*: install python3-picamera2, or set media\.source\.python/,
+    ],
+    // An exception in an encoder's thread ends it and leaves the process up: it must not stay up.
+    [
+      'an encoder thread dying',
+      [],
+      { PICAMERA2_STANDIN_FAIL: 'lores:raise:5' },
+      1,
+      /lores encoder died: RuntimeError/,
+    ],
+    [
+      'a stream going silent',
+      ['--silent-timeout', '1'],
+      { PICAMERA2_STANDIN_FAIL: 'main:hang:5' },
+      1,
+      /the main stream wrote nothing for \d+ s: stopping/,
+    ],
   ])('exits with a clear message: %s', async (_name, extra, env, code, message) => {
     const args = [...PROGRAM_ARGS, ...extra];
     const { stdio, ...rest } = env as Record<string, string>;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/core/logger.js';
 import { SecretValues } from '../../src/core/redact.js';
@@ -9,6 +9,7 @@ import { PipeCapture } from '../../src/media/pipe-capture.js';
 import { defaultSettings } from '../../src/settings/apply.js';
 import { moreEvents } from '../helpers/events.js';
 import { ffmpeg, type TempDir, tempDir } from '../helpers/media-fixtures.js';
+import { childProcesses } from '../helpers/proc.js';
 
 const log = createLogger({ level: 'fatal', secrets: new SecretValues() });
 
@@ -16,13 +17,20 @@ describe('pipe capture and privacy mode', () => {
   let dir: TempDir;
   let file: string;
 
+  let small: string;
+
   beforeAll(async () => {
     dir = await tempDir();
     file = join(dir.path, 'loop.h264');
-    await ffmpeg([
-      ...['-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25', '-t', '1'],
-      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '5', '-bf', '0', '-f', 'h264', file],
-    ]);
+    small = join(dir.path, 'small.h264');
+    for (const [out, size] of [
+      [file, '160x90'],
+      [small, '96x54'],
+    ] as const)
+      await ffmpeg([
+        ...['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25`, '-t', '1'],
+        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '5', '-bf', '0', '-f', 'h264', out],
+      ]);
     expect((await readFile(file)).length).toBeGreaterThan(0);
   }, 30_000);
   afterAll(() => dir.remove());
@@ -67,5 +75,66 @@ describe('pipe capture and privacy mode', () => {
     } finally {
       await capture.stop();
     }
+  });
+
+  it('reads a sub stream from fd 3 of the main writer: one program, both hubs, through privacy mode and a crash', async () => {
+    // A stand-in camera program: main on stdout, a smaller sub stream on fd 3 (the Picamera2 program's
+    // shape), its pid on stderr.
+    const script = [
+      "const fs=require('fs');",
+      `const m=fs.readFileSync(${JSON.stringify(file)}),s=fs.readFileSync(${JSON.stringify(small)});`,
+      'setInterval(()=>{process.stdout.write(m);fs.writeSync(3,s)},100)',
+    ].join('');
+    const source = {
+      kind: 'pipe' as const,
+      main: { command: [process.execPath, '-e', script], fps: 25 },
+      sub: { siblingFd: 3, fps: 25 },
+    };
+    const config = parseConfig({
+      media: { source: { kind: 'pipe', main: { fifo: '/unused' } }, restart: { initialMs: 50, maxMs: 200 } },
+    }).media;
+    const settings = defaultSettings();
+    const hubs = { main: new StreamHub('main'), sub: new StreamHub('sub') };
+    const capture = new PipeCapture({ config, source, hubs, settings: () => settings, log });
+    const flowing = () =>
+      Promise.all([moreEvents(hubs.main, 'video', 31), moreEvents(hubs.sub, 'video', 31)]);
+    const writers = async () => (await childProcesses(process.pid)).filter((c) => c.argv.includes(script));
+    try {
+      let both = flowing();
+      await capture.start();
+      await both;
+      expect(hubs.main.video).toMatchObject({ width: 160, height: 90 });
+      expect(hubs.sub.video).toMatchObject({ width: 96, height: 54 });
+      const [first] = await writers();
+      expect(await writers()).toHaveLength(1);
+
+      settings.privacyMode = true;
+      await capture.apply(['privacyMode']);
+      expect(await writers()).toEqual([]);
+      expect(hubs.sub.cachedGop().video).toEqual([]);
+
+      settings.privacyMode = false;
+      both = flowing();
+      await capture.apply(['privacyMode']);
+      await both;
+
+      // The program dies: the supervisor starts it again, and the sub hub starts over with it.
+      const [second] = await writers();
+      expect(second?.pid).not.toBe(first?.pid);
+      const resets = vi.spyOn(hubs.sub, 'reset');
+      process.kill(second?.pid ?? 0, 'SIGKILL');
+      let third = second;
+      while (!third || third.pid === second?.pid) {
+        await new Promise((r) => setTimeout(r, 50));
+        [third] = await writers();
+      }
+      await flowing();
+      // What the killed program left half-written does not continue into the new one's stream.
+      expect(resets).toHaveBeenCalled();
+      expect(hubs.sub.video).toMatchObject({ width: 96, height: 54 });
+    } finally {
+      await capture.stop();
+    }
+    expect(await writers()).toEqual([]);
   });
 });
