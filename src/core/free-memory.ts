@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from './logger.js';
+import { loadAddon } from './native-addon.js';
 
 /** free-memory.c: the C heap's free pages back to the kernel (glibc's malloc_trim), and file pages unmapped. */
 export interface FreeMemoryAddon {
@@ -23,16 +23,7 @@ export const FREE_MEMORY_ADDON = fileURLToPath(
 
 /** The addon, or why it did not load. */
 export function freeMemoryAddon(path = FREE_MEMORY_ADDON): FreeMemoryAddon | string {
-  try {
-    const addon = createRequire(import.meta.url)(path) as Partial<FreeMemoryAddon>;
-    return typeof addon.returnFreeMemory === 'function' &&
-      typeof addon.whichMalloc === 'function' &&
-      typeof addon.dropFilePages === 'function'
-      ? (addon as FreeMemoryAddon)
-      : 'not the free-memory addon: a function is missing';
-  } catch (err) {
-    return `addon not loaded: ${(err as Error).message.split('\n')[0]}`;
-  }
+  return loadAddon<FreeMemoryAddon>(path, ['returnFreeMemory', 'whichMalloc', 'dropFilePages']);
 }
 
 /**

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { loadAddon } from '../core/native-addon.js';
 
 /**
  * The native copies of the detector's per-cell loops (kernels.c), each named after its TypeScript
@@ -117,22 +117,9 @@ const FUNCTIONS = [
   'lightOnly',
   'compare',
   'weigh',
-];
-
-let loaded: MotionAddon | string | undefined;
+] as const satisfies readonly (keyof MotionAddon)[];
 
 /** The addon, loaded once per process, or why it is not there. */
 export function motionAddon(path = MOTION_ADDON): MotionAddon | string {
-  if (loaded !== undefined && path === MOTION_ADDON) return loaded;
-  let result: MotionAddon | string;
-  try {
-    const addon = createRequire(import.meta.url)(path) as Record<string, unknown>;
-    const missing = FUNCTIONS.filter((name) => typeof addon[name] !== 'function');
-    result =
-      missing.length === 0 ? (addon as unknown as MotionAddon) : `no ${missing.join(', ')} in the addon`;
-  } catch (err) {
-    result = `addon not loaded: ${(err as Error).message.split('\n')[0]}`;
-  }
-  if (path === MOTION_ADDON) loaded = result;
-  return result;
+  return loadAddon<MotionAddon>(path, FUNCTIONS);
 }

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:dgram';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { loadAddon } from '../core/native-addon.js';
 
 /** Numbers per viewer in `sendFrames` targets: IPv4 address, port, first sequence number, timestamp, SSRC. */
 export const TARGET_FIELDS = 5;
@@ -24,18 +24,6 @@ export type UdpBatch = { addon: UdpBatchAddon; fd: number } | { unavailable: str
  */
 export const UDP_BATCH_ADDON = fileURLToPath(new URL('../../dist/native/udp-batch.node', import.meta.url));
 
-/** Each addon file is loaded once per process: what it gave, or why it gave nothing. */
-const loaded = new Map<string, UdpBatchAddon | string>();
-
-function load(path: string): UdpBatchAddon | string {
-  try {
-    const addon = createRequire(import.meta.url)(path) as Partial<UdpBatchAddon>;
-    return typeof addon.sendFrames === 'function' ? (addon as UdpBatchAddon) : 'no sendFrames in the addon';
-  } catch (err) {
-    return `addon not loaded: ${(err as Error).message.split('\n')[0]}`;
-  }
-}
-
 /**
  * The descriptor behind a bound dgram socket. Node does not publish it (`_handle` is deprecated and
  * warns); its state object, under the `state symbol` key since Node 10, holds the libuv handle.
@@ -49,11 +37,7 @@ export function socketFd(socket: Socket): number | undefined {
 
 /** The batch send for a bound `socket`, when the addon loads and the descriptor is found. */
 export function udpBatchFor(socket: Socket, addonPath = UDP_BATCH_ADDON): UdpBatch {
-  let addon = loaded.get(addonPath);
-  if (addon === undefined) {
-    addon = load(addonPath);
-    loaded.set(addonPath, addon);
-  }
+  const addon = loadAddon<UdpBatchAddon>(addonPath, ['sendFrames']);
   if (typeof addon === 'string') return { unavailable: addon };
   const fd = socketFd(socket);
   return fd === undefined ? { unavailable: 'the socket descriptor is not reachable' } : { addon, fd };
