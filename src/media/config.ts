@@ -18,7 +18,18 @@ const PipeStream = { fps: PipeFps, codec: T.Optional(PipeCodec) };
 export const PipeInput = T.Union([
   T.Object({ fifo: T.String({ minLength: 1 }), ...PipeStream }, Strict),
   T.Object({ socket: T.String({ minLength: 1 }), ...PipeStream }, Strict),
-  T.Object({ command: T.Array(T.String(), { minItems: 1 }), ...PipeStream }, Strict),
+  T.Object(
+    {
+      command: T.Array(T.String(), { minItems: 1 }),
+      ...PipeStream,
+      /**
+       * A program that writes nothing for this long (on stdout, or on another output the agent reads)
+       * is stuck, and is restarted: an encoder never pauses (10 s when not given).
+       */
+      silenceSeconds: T.Optional(T.Integer({ minimum: 1, maximum: 600 })),
+    },
+    Strict,
+  ),
 ]);
 export type PipeInput = Static<typeof PipeInput>;
 

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { close, constants, fstat, open } from 'node:fs';
 import { connect, Socket } from 'node:net';
@@ -19,6 +20,13 @@ export interface PipeInputEvents {
   crashBurst: [info: CrashBurstInfo];
 }
 
+/** How long a `command` writer may write nothing before it is restarted, unless its input says. */
+const DEFAULT_SILENCE_S = 10;
+/** How long a writer may take to write its first bytes, when that is longer than its silence. */
+const FIRST_DATA_MS = 30_000;
+/** How long a silent writer asked to stop (SIGTERM) has before SIGKILL. */
+const STUCK_KILL_MS = 3000;
+
 /**
  * The bytes of one elementary stream, from wherever the camera's encoder writes them:
  * - `fifo`: opened read-write (Linux), so opening never blocks and a writer that exits and comes back
@@ -36,6 +44,7 @@ export class PipeInputReader extends EventEmitter<PipeInputEvents> {
   #socket: Socket | undefined;
   #timer: NodeJS.Timeout | undefined;
   #supervisor: Supervisor | undefined;
+  #silenceTimer: NodeJS.Timeout | undefined;
 
   /** The other outputs of a `command` writer (fd 3 on), each read as a stream of its own. */
   readonly #siblings = new Map<number, SiblingOutputReader>();
@@ -79,6 +88,7 @@ export class PipeInputReader extends EventEmitter<PipeInputEvents> {
   async stop(): Promise<void> {
     this.#running = false;
     clearTimeout(this.#timer);
+    clearInterval(this.#silenceTimer);
     this.#socket?.destroy();
     this.#socket = undefined;
     await this.#supervisor?.stop();
@@ -86,6 +96,8 @@ export class PipeInputReader extends EventEmitter<PipeInputEvents> {
 
   #startCommand(argv: readonly string[]): void {
     const [command, ...args] = argv as [string, ...string[]];
+    const input = this.#input as Extract<PipeInput, { command: unknown }>;
+    const silenceMs = (input.silenceSeconds ?? DEFAULT_SILENCE_S) * 1000;
     const supervisor = new Supervisor(
       {
         name: 'pipe-writer',
@@ -101,20 +113,59 @@ export class PipeInputReader extends EventEmitter<PipeInputEvents> {
     supervisor.on('stderrLine', (line) => {
       if (lines.take()) this.#log.warn({ writer: line }, 'pipe writer says');
     });
+    // When each of the program's outputs was last heard from (stdout, and fd 3 on).
+    // When each of the program's outputs was last heard from (stdout, and fd 3 on), and whether it
+    // has written at all yet: a camera stack takes a while to start (Python imports on a Pi Zero).
+    const heard = new Map<string, { at: number; started: boolean }>();
+    const hear = (stream: string) => heard.set(stream, { at: Date.now(), started: true });
     supervisor.on('spawn', (child) => {
+      const at = Date.now();
+      heard.set('stdout', { at, started: false });
+      for (const fd of this.#siblings.keys()) heard.set(`fd ${fd}`, { at, started: false });
       this.emit('open');
-      child.stdout?.on('data', (chunk: Buffer) => this.emit('data', chunk));
+      child.stdout?.on('data', (chunk: Buffer) => {
+        hear('stdout');
+        this.emit('data', chunk);
+      });
       child.stdout?.on('end', () => this.emit('end'));
       child.stdout?.on('error', (err) => this.#log.debug({ err }, 'pipe writer stdout error'));
       for (const [fd, sibling] of this.#siblings) {
         const stream = child.stdio[fd];
-        if (stream instanceof Readable) sibling.follow(stream, this.#log);
-        else this.#log.error({ fd }, 'pipe writer: no pipe on this fd, its stream stays empty');
+        if (stream instanceof Readable) {
+          stream.on('data', () => hear(`fd ${fd}`));
+          sibling.follow(stream, this.#log);
+        } else this.#log.error({ fd }, 'pipe writer: no pipe on this fd, its stream stays empty');
       }
     });
     supervisor.on('crashBurst', (info) => this.emit('crashBurst', info));
     this.#supervisor = supervisor;
     supervisor.start();
+    // A program that is up but writes nothing (a camera stack that hung, an encoder thread that died)
+    // would leave the stream dead for good: it is restarted like one that exited.
+    let asked: { child: ChildProcess; at: number } | undefined;
+    this.#silenceTimer = setInterval(
+      () => {
+        const child = supervisor.child;
+        if (!child || child.exitCode !== null || child.signalCode !== null) return;
+        const now = Date.now();
+        // Asked to stop and still there: a program hung that hard does not get to finish politely.
+        if (asked?.child === child) {
+          if (now - asked.at > STUCK_KILL_MS) {
+            this.#log.warn({ pid: child.pid }, 'silent pipe writer did not stop: killing it');
+            child.kill('SIGKILL');
+          }
+          return;
+        }
+        for (const [stream, { at, started }] of heard) {
+          if (now - at <= (started ? silenceMs : Math.max(silenceMs, FIRST_DATA_MS))) continue;
+          this.#log.warn({ stream, silentMs: now - at, started }, 'pipe writer silent: restarting it');
+          asked = { child, at: now };
+          supervisor.restartNow();
+          return;
+        }
+      },
+      Math.min(1000, silenceMs / 4),
+    );
   }
 
   async #connect(): Promise<void> {

@@ -120,10 +120,16 @@ function encodedInputs(config: MediaConfig, log: Logger): (() => Promise<Encoded
       return async () => {
         const ffmpeg = config.ffmpegPath;
         const input = await rtspIngestInput(source, source.url, 'main');
-        const fps = source.fps !== undefined ? { fps: source.fps } : {};
-        const main = { command: [ffmpeg, ...rtspIngestArgs(source, input)], ...fps };
+        // ffmpeg gives up on a silent server itself after timeoutSeconds; the agent waits longer.
+        const stream = {
+          ...(source.fps !== undefined ? { fps: source.fps } : {}),
+          silenceSeconds: (source.timeoutSeconds ?? 10) + 5,
+        };
+        const main = { command: [ffmpeg, ...rtspIngestArgs(source, input)], ...stream };
         const subInput = source.subUrl ? await rtspIngestInput(source, source.subUrl, 'sub') : undefined;
-        const sub = subInput ? { command: [ffmpeg, ...rtspIngestArgs(source, subInput)], ...fps } : undefined;
+        const sub = subInput
+          ? { command: [ffmpeg, ...rtspIngestArgs(source, subInput)], ...stream }
+          : undefined;
         if (!source.audio) return { source: { kind: 'pipe', codec: 'h264', main, ...(sub ? { sub } : {}) } };
         return {
           source: { kind: 'pipe', codec: 'h264', main, ...(sub ? { sub } : {}) },

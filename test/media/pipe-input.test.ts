@@ -103,6 +103,76 @@ describe('pipe inputs', () => {
       await reader.stop();
     }
   });
+
+  // A program that stays up but writes nothing (a hung camera stack) is restarted, and one that ignores
+  // SIGTERM is killed.
+  it.each([
+    ['stdout', "process.stdout.write('x');setInterval(()=>{},1000)", [], /"stream":"stdout"/],
+    [
+      'fd 3, while stdout flows',
+      "const fs=require('fs');fs.writeSync(3,'x');setInterval(()=>process.stdout.write('x'),100)",
+      [3],
+      /"stream":"fd 3"/,
+    ],
+    [
+      'stdout, the program deaf to SIGTERM',
+      "process.on('SIGTERM',()=>{});process.stdout.write('x');setInterval(()=>{},1000)",
+      [],
+      /silent pipe writer did not stop: killing it/,
+    ],
+  ])('restarts a writer silent on %s', async (_name, script, siblings, says) => {
+    const lines: string[] = [];
+    const watching = createLogger({
+      level: 'warn',
+      secrets: new SecretValues(),
+      destination: { write: (line: string) => lines.push(line) },
+    });
+    const reader = new PipeInputReader(
+      { command: [process.execPath, '-e', script], silenceSeconds: 1 },
+      restart,
+      watching,
+    );
+    for (const fd of siblings) reader.sibling(fd);
+    const pids: number[] = [];
+    reader.on('open', () => pids.push(reader.pid ?? 0));
+    reader.start();
+    try {
+      await until(() => pids.length >= 2, 15_000);
+      expect(new Set(pids).size).toBe(pids.length);
+      expect(lines.join('')).toMatch(/pipe writer silent: restarting it/);
+      expect(lines.join('')).toMatch(says);
+    } finally {
+      await reader.stop();
+    }
+  });
+
+  it('leaves a writer that keeps writing alone', async () => {
+    const reader = new PipeInputReader(
+      {
+        command: [process.execPath, '-e', "setInterval(()=>process.stdout.write('x'),100)"],
+        silenceSeconds: 1,
+      },
+      restart,
+      log,
+    );
+    let opens = 0;
+    let bytes = 0;
+    reader.on('open', () => {
+      opens += 1;
+    });
+    reader.on('data', (c) => {
+      bytes += c.length;
+    });
+    reader.start();
+    try {
+      // Nothing to await for an absence: 2.5 s is two and a half silences' worth of chances to restart.
+      await until(() => bytes >= 25, 10_000);
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(opens).toBe(1);
+    } finally {
+      await reader.stop();
+    }
+  });
 });
 
 async function until(test: () => boolean, timeoutMs = 5000): Promise<void> {
