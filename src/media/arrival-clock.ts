@@ -44,11 +44,13 @@ export class ArrivalClock {
     this.#resync = true;
   }
 
-  /** The pts of an access unit that arrived at `nowMs` (wall clock). */
+  /** The pts of an access unit that arrived at `nowMs` (a monotonic clock: `performance.now()`). */
   next(nowMs: number): number {
     const step = 90000 / Math.max(1, this.#fps());
     const tolerance = Math.max(3 * step, DRIFT_TOLERANCE_MS * 90);
     if (this.#last === undefined) {
+      // The first frame is timed by its arrival already: a resync asked before it is done with.
+      this.#resync = false;
       this.#originMs = nowMs;
       this.#last = 0;
       return 0;

@@ -150,7 +150,9 @@ export class PipeCapture implements Module {
         sinceAu = 0;
         hinted = false;
         const at = Date.now();
-        const pts = clock.next(at);
+        // Monotonic: a camera without a battery clock sets its time by NTP after it has started, and a
+        // jump of the wall clock is not a gap in the stream (backwards, it gave half steps until caught up).
+        const pts = clock.next(performance.now());
         for (const hub of hubs)
           hub.pushVideo({ kind: 'video', codec, nalus: au.nalus, keyframe: au.keyframe, pts, at });
       },

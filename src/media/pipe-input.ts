@@ -116,10 +116,11 @@ export class PipeInputReader extends EventEmitter<PipeInputEvents> {
     // When each of the program's outputs was last heard from (stdout, and fd 3 on).
     // When each of the program's outputs was last heard from (stdout, and fd 3 on), and whether it
     // has written at all yet: a camera stack takes a while to start (Python imports on a Pi Zero).
+    // Monotonic: NTP setting a battery-less camera's clock at boot is not silence.
     const heard = new Map<string, { at: number; started: boolean }>();
-    const hear = (stream: string) => heard.set(stream, { at: Date.now(), started: true });
+    const hear = (stream: string) => heard.set(stream, { at: performance.now(), started: true });
     supervisor.on('spawn', (child) => {
-      const at = Date.now();
+      const at = performance.now();
       heard.set('stdout', { at, started: false });
       for (const fd of this.#siblings.keys()) heard.set(`fd ${fd}`, { at, started: false });
       this.emit('open');
@@ -147,7 +148,7 @@ export class PipeInputReader extends EventEmitter<PipeInputEvents> {
       () => {
         const child = supervisor.child;
         if (!child || child.exitCode !== null || child.signalCode !== null) return;
-        const now = Date.now();
+        const now = performance.now();
         // Asked to stop and still there: a program hung that hard does not get to finish politely.
         if (asked?.child === child) {
           if (now - asked.at > STUCK_KILL_MS) {

@@ -44,6 +44,13 @@ describe('arrival clock (timestamps of a raw elementary stream)', () => {
     expect(clock.next(6510)).toBe(6500 * 90 + 1800);
   });
 
+  it("takes a resync asked before the first frame as done by it: the first writer's burst gets whole steps", () => {
+    // The pipe is opened (resync) before anything arrived; the writer's first chunk holds three frames.
+    const clock = new ArrivalClock(() => 25);
+    clock.resync();
+    expect([0, 1, 2].map((at) => clock.next(1000 + at))).toEqual([0, 3600, 7200]);
+  });
+
   it('gives whole steps to the frames that queued while the daemon did not read for 2.5 s', () => {
     // The writer makes frame i at i * 40 ms. The reader stops from 1 s to 3.5 s, then reads the backlog
     // at once, or at twice the frame rate, until it has caught up.

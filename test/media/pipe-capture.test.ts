@@ -137,4 +137,33 @@ describe('pipe capture and privacy mode', () => {
     }
     expect(await writers()).toEqual([]);
   });
+
+  it('times pictures by a monotonic clock: the wall clock set back (NTP on a camera without a battery clock) changes nothing', async () => {
+    // The 1 s file in tenths every 100 ms: the pictures' own pace, as an encoder writes them.
+    const script = `const b=require('fs').readFileSync(${JSON.stringify(file)});let i=0;const n=Math.ceil(b.length/10);setInterval(()=>{process.stdout.write(b.subarray(i*n,(i+1)*n));i=(i+1)%10},100)`;
+    const source = { kind: 'pipe' as const, main: { command: [process.execPath, '-e', script], fps: 25 } };
+    const config = parseConfig({ media: { source, restart: { initialMs: 50, maxMs: 200 } } }).media;
+    const settings = defaultSettings();
+    const hubs = { main: new StreamHub('main'), sub: new StreamHub('sub') };
+    const pts: number[] = [];
+    hubs.main.on('video', (au) => pts.push(au.pts));
+    const capture = new PipeCapture({ config, source, hubs, settings: () => settings, log });
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      const first = moreEvents(hubs.main, 'video', 30);
+      await capture.start();
+      await first;
+      // An hour back, then two minutes on: neither is a gap or a burst in the stream.
+      vi.setSystemTime(Date.now() - 3_600_000);
+      await moreEvents(hubs.main, 'video', 30);
+      vi.setSystemTime(Date.now() + 120_000);
+      await moreEvents(hubs.main, 'video', 30);
+    } finally {
+      vi.useRealTimers();
+      await capture.stop();
+    }
+    // Whole frame periods (90 kHz / 25) throughout.
+    const steps = new Set(pts.slice(1).map((p, i) => p - (pts[i] ?? 0)));
+    expect([...steps]).toEqual([3600]);
+  }, 20_000);
 });
