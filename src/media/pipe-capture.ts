@@ -168,7 +168,7 @@ export class PipeCapture implements Module {
     const reader =
       'siblingFd' in input
         ? siblingOf(writer, input.siblingFd)
-        : new PipeInputReader(input, this.#deps.config.restart, log);
+        : new PipeInputReader(input, this.#deps.config.restart, log, { watchSilence: true });
     reader.on('open', () => {
       // What the last writer left half-written does not continue in what the new one sends.
       splitter.reset();

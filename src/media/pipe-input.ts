@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { close, constants, fstat, open } from 'node:fs';
 import { connect, Socket } from 'node:net';
@@ -9,6 +8,7 @@ import type { Logger } from '../core/logger.js';
 import { type CrashBurstInfo, Supervisor } from '../core/supervisor.js';
 import type { MediaConfig, PipeInput } from './config.js';
 import { LineThrottle } from './line-throttle.js';
+import { SilenceWatch } from './silence-watch.js';
 
 export interface PipeInputEvents {
   /** A writer (re)connected: what came before is not continued by what follows. */
@@ -18,6 +18,14 @@ export interface PipeInputEvents {
   end: [];
   /** A `command` writer crashing: once per burst, as the capture ffmpeg's (core/supervisor.ts). */
   crashBurst: [info: CrashBurstInfo];
+}
+
+export interface PipeInputOptions {
+  /**
+   * Restart a `command` writer that is up but writes nothing (src/media/silence-watch.ts). For video
+   * writers: an encoder never pauses, where a sound writer may (a muted microphone).
+   */
+  watchSilence?: boolean;
 }
 
 /** How long a `command` writer may write nothing before it is restarted, unless its input says. */
@@ -44,14 +52,21 @@ export class PipeInputReader extends EventEmitter<PipeInputEvents> {
   #socket: Socket | undefined;
   #timer: NodeJS.Timeout | undefined;
   #supervisor: Supervisor | undefined;
-  #silenceTimer: NodeJS.Timeout | undefined;
+  #watch: SilenceWatch | undefined;
+  readonly #options: PipeInputOptions;
 
   /** The other outputs of a `command` writer (fd 3 on), each read as a stream of its own. */
   readonly #siblings = new Map<number, SiblingOutputReader>();
 
-  constructor(input: PipeInput, restart: MediaConfig['restart'], log: Logger) {
+  constructor(
+    input: PipeInput,
+    restart: MediaConfig['restart'],
+    log: Logger,
+    options: PipeInputOptions = {},
+  ) {
     super();
     this.#input = input;
+    this.#options = options;
     this.#restart = restart;
     this.#log = log;
     this.#backoff = new Backoff({ initialMs: restart.initialMs, maxMs: restart.maxMs, jitter: 0.3 });
@@ -88,7 +103,7 @@ export class PipeInputReader extends EventEmitter<PipeInputEvents> {
   async stop(): Promise<void> {
     this.#running = false;
     clearTimeout(this.#timer);
-    clearInterval(this.#silenceTimer);
+    this.#watch?.stop();
     this.#socket?.destroy();
     this.#socket = undefined;
     await this.#supervisor?.stop();
@@ -113,19 +128,19 @@ export class PipeInputReader extends EventEmitter<PipeInputEvents> {
     supervisor.on('stderrLine', (line) => {
       if (lines.take()) this.#log.warn({ writer: line }, 'pipe writer says');
     });
-    // When each of the program's outputs was last heard from (stdout, and fd 3 on).
-    // When each of the program's outputs was last heard from (stdout, and fd 3 on), and whether it
-    // has written at all yet: a camera stack takes a while to start (Python imports on a Pi Zero).
-    // Monotonic: NTP setting a battery-less camera's clock at boot is not silence.
-    const heard = new Map<string, { at: number; started: boolean }>();
-    const hear = (stream: string) => heard.set(stream, { at: performance.now(), started: true });
+    const watch = this.#options.watchSilence
+      ? new SilenceWatch(
+          supervisor,
+          this.#log,
+          { silenceMs, firstDataMs: FIRST_DATA_MS, killAfterMs: STUCK_KILL_MS },
+          (info) => this.emit('crashBurst', info),
+        )
+      : undefined;
     supervisor.on('spawn', (child) => {
-      const at = performance.now();
-      heard.set('stdout', { at, started: false });
-      for (const fd of this.#siblings.keys()) heard.set(`fd ${fd}`, { at, started: false });
+      const watched = ['stdout'];
       this.emit('open');
       child.stdout?.on('data', (chunk: Buffer) => {
-        hear('stdout');
+        watch?.heard('stdout');
         this.emit('data', chunk);
       });
       child.stdout?.on('end', () => this.emit('end'));
@@ -133,40 +148,18 @@ export class PipeInputReader extends EventEmitter<PipeInputEvents> {
       for (const [fd, sibling] of this.#siblings) {
         const stream = child.stdio[fd];
         if (stream instanceof Readable) {
-          stream.on('data', () => hear(`fd ${fd}`));
+          watched.push(`fd ${fd}`);
+          stream.on('data', () => watch?.heard(`fd ${fd}`));
           sibling.follow(stream, this.#log);
         } else this.#log.error({ fd }, 'pipe writer: no pipe on this fd, its stream stays empty');
       }
+      watch?.spawned(watched);
     });
     supervisor.on('crashBurst', (info) => this.emit('crashBurst', info));
     this.#supervisor = supervisor;
+    this.#watch = watch;
     supervisor.start();
-    // A program that is up but writes nothing (a camera stack that hung, an encoder thread that died)
-    // would leave the stream dead for good: it is restarted like one that exited.
-    let asked: { child: ChildProcess; at: number } | undefined;
-    this.#silenceTimer = setInterval(
-      () => {
-        const child = supervisor.child;
-        if (!child || child.exitCode !== null || child.signalCode !== null) return;
-        const now = performance.now();
-        // Asked to stop and still there: a program hung that hard does not get to finish politely.
-        if (asked?.child === child) {
-          if (now - asked.at > STUCK_KILL_MS) {
-            this.#log.warn({ pid: child.pid }, 'silent pipe writer did not stop: killing it');
-            child.kill('SIGKILL');
-          }
-          return;
-        }
-        for (const [stream, { at, started }] of heard) {
-          if (now - at <= (started ? silenceMs : Math.max(silenceMs, FIRST_DATA_MS))) continue;
-          this.#log.warn({ stream, silentMs: now - at, started }, 'pipe writer silent: restarting it');
-          asked = { child, at: now };
-          supervisor.restartNow();
-          return;
-        }
-      },
-      Math.min(1000, silenceMs / 4),
-    );
+    watch?.start();
   }
 
   async #connect(): Promise<void> {

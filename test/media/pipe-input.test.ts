@@ -131,6 +131,7 @@ describe('pipe inputs', () => {
       { command: [process.execPath, '-e', script], silenceSeconds: 1 },
       restart,
       watching,
+      { watchSilence: true },
     );
     for (const fd of siblings) reader.sibling(fd);
     const pids: number[] = [];
@@ -154,6 +155,7 @@ describe('pipe inputs', () => {
       },
       restart,
       log,
+      { watchSilence: true },
     );
     let opens = 0;
     let bytes = 0;
