@@ -17,13 +17,16 @@ export type RtspIngestSource = Extract<MediaConfig['source'], { kind: 'rtsp' }>;
  */
 export type IngestInput = { url: string } | { playlist: string };
 
+/** Seconds without data before ffmpeg gives the server up, when `timeoutSeconds` is not given. */
+export const RTSP_INGEST_TIMEOUT_S = 10;
+
 /** The RTSP client options of ffmpeg for this source. */
 function rtspOptions(source: Pick<RtspIngestSource, 'transport' | 'timeoutSeconds'>): [string, string][] {
   // `timeout` is the socket I/O timeout in µs (ffmpeg 5+): a server that stops sending ends ffmpeg,
   // and the supervisor connects again.
   return [
     ['rtsp_transport', source.transport ?? 'tcp'],
-    ['timeout', String((source.timeoutSeconds ?? 10) * 1_000_000)],
+    ['timeout', String((source.timeoutSeconds ?? RTSP_INGEST_TIMEOUT_S) * 1_000_000)],
   ];
 }
 

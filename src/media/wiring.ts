@@ -9,7 +9,13 @@ import { StreamHub } from './hub.js';
 import { LineThrottle } from './line-throttle.js';
 import { findPicamera2, PICAMERA2_SUB_FD, picamera2Args } from './picamera2.js';
 import { findRpicam, rpicamArgs } from './rpicam.js';
-import { probeIngestAudio, rtspIngestArgs, rtspIngestAudioArgs, rtspIngestInput } from './rtsp-ingest.js';
+import {
+  probeIngestAudio,
+  RTSP_INGEST_TIMEOUT_S,
+  rtspIngestArgs,
+  rtspIngestAudioArgs,
+  rtspIngestInput,
+} from './rtsp-ingest.js';
 
 /** A gap between analysis frames this long is logged (throttled). */
 const STALL_LOG_MS = 1000;
@@ -123,7 +129,7 @@ function encodedInputs(config: MediaConfig, log: Logger): (() => Promise<Encoded
         // ffmpeg gives up on a silent server itself after timeoutSeconds; the agent waits longer.
         const stream = {
           ...(source.fps !== undefined ? { fps: source.fps } : {}),
-          silenceSeconds: (source.timeoutSeconds ?? 10) + 5,
+          silenceSeconds: (source.timeoutSeconds ?? RTSP_INGEST_TIMEOUT_S) + 5,
         };
         const main = { command: [ffmpeg, ...rtspIngestArgs(source, input)], ...stream };
         const subInput = source.subUrl ? await rtspIngestInput(source, source.subUrl, 'sub') : undefined;

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { PICAMERA2_EXTRA_ARGS } from '../../src/media/config.js';
 import { NalType, nalType, splitAnnexB } from '../../src/media/h264.js';
 import { findPicamera2, PICAMERA2_PROGRAM, picamera2Args } from '../../src/media/picamera2.js';
+import { gstDecodeUdp, gstDepayToFile } from '../helpers/gst.js';
 import {
   copiedPictures,
   run as exec,
@@ -317,6 +319,17 @@ describe('rpicam source with a sub size, on the Picamera2 stand-in', () => {
     const got = await copiedPictures(cam.url('/sub'), 30);
     expectWrittenRun(got, await readFile(join(dir.path, 'lores.h264')));
   });
+
+  it('plays the sub stream in GStreamer: rtph264depay byte for byte over TCP, decoded over UDP', async () => {
+    const out = join(dir.path, 'gst-sub.h264');
+    expect(await gstDepayToFile(cam.url('/sub'), 'h264', 30, out)).toContain('Got EOS from element');
+    const got = splitAnnexB(await readFile(out))
+      .filter(isPicture)
+      .map((n) => createHash('md5').update(n).digest('hex'));
+    expect(got.length).toBeGreaterThanOrEqual(29);
+    expectWrittenRun(got, await readFile(join(dir.path, 'lores.h264')));
+    expect(await gstDecodeUdp(cam.url('/sub'), 'h264', 20)).toContain('Got EOS from element');
+  }, 70_000);
 
   it('restarts the camera program when it dies, and both streams come back', async () => {
     const [before] = await program();
