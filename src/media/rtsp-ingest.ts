@@ -20,23 +20,37 @@ export type IngestInput = { url: string } | { playlist: string };
 /** Seconds without data before ffmpeg gives the server up, when `timeoutSeconds` is not given. */
 export const RTSP_INGEST_TIMEOUT_S = 10;
 
-/** The RTSP client options of ffmpeg for this source. */
-function rtspOptions(source: Pick<RtspIngestSource, 'transport' | 'timeoutSeconds'>): [string, string][] {
+/** Input options of ffmpeg beyond the RTSP client's, given for one input (see `rtspIngestInput`). */
+export type InputOptions = readonly (readonly [string, string])[];
+
+/**
+ * The input options of ffmpeg for this source: its RTSP client options, then `extra`. In a playlist
+ * they are `option` lines, which the concat demuxer applies when it opens the server.
+ */
+function rtspOptions(
+  source: Pick<RtspIngestSource, 'transport' | 'timeoutSeconds'>,
+  extra: InputOptions = [],
+): (readonly [string, string])[] {
   // `timeout` is the socket I/O timeout in µs (ffmpeg 5+): a server that stops sending ends ffmpeg,
   // and the supervisor connects again.
   return [
     ['rtsp_transport', source.transport ?? 'tcp'],
     ['timeout', String((source.timeoutSeconds ?? RTSP_INGEST_TIMEOUT_S) * 1_000_000)],
+    ...extra,
   ];
 }
 
 function inputArgs(
   source: Pick<RtspIngestSource, 'transport' | 'timeoutSeconds'>,
   input: IngestInput,
+  extra: InputOptions = [],
 ): string[] {
-  if ('url' in input) return [...rtspOptions(source).flatMap(([k, v]) => [`-${k}`, v]), '-i', input.url];
+  if ('url' in input)
+    return [...rtspOptions(source, extra).flatMap(([k, v]) => [`-${k}`, v]), '-i', input.url];
   const protocols = 'file,rtsp,rtsps,rtp,srtp,tcp,udp,tls';
-  return ['-f', 'concat', '-safe', '0', '-protocol_whitelist', protocols, '-i', input.playlist];
+  // The playlist holds `extra` for the server's input; here they hold for the concat demuxer's own.
+  const outer = extra.flatMap(([k, v]) => [`-${k}`, v]);
+  return [...outer, '-f', 'concat', '-safe', '0', '-protocol_whitelist', protocols, '-i', input.playlist];
 }
 
 /**
@@ -109,6 +123,16 @@ export function rtspIngestAudioArgs(
 const AUDIO_PROBE_MS = 10_000;
 
 /**
+ * The sound probe does not analyse the stream: codec, rate and channels come from the SDP (rtpmap,
+ * fmtp config). ffprobe's default analysis took about 3 s against GStreamer's server, and more than
+ * the 10 s allowed on a loaded machine, which a camera at boot is, its CPU taken by its own streamer.
+ */
+export const SOUND_PROBE_OPTIONS: InputOptions = [
+  ['analyzeduration', '0'],
+  ['probesize', '32'],
+];
+
+/**
  * What the server says of its sound: its first audio track (undefined: a track ffprobe could not
  * describe), `none` when it has no audio track, `no answer` when ffprobe got no description at all (the
  * server not up yet at boot, or too slow on a loaded camera): then the caller asks again later rather
@@ -116,15 +140,23 @@ const AUDIO_PROBE_MS = 10_000;
  */
 export type IngestAudioAnswer = { track: IngestAudioProbe | undefined } | 'none' | 'no answer';
 
+/** The ffprobe argv of the sound probe; `input` is made with `SOUND_PROBE_OPTIONS` as `extra`. */
+export function soundProbeArgs(
+  source: Pick<RtspIngestSource, 'transport' | 'timeoutSeconds'>,
+  input: IngestInput,
+): string[] {
+  return [
+    ...['-v', 'error', ...inputArgs(source, input, SOUND_PROBE_OPTIONS)],
+    ...['-select_streams', 'a:0', '-show_entries', 'stream=codec_name,sample_rate,channels', '-of', 'json'],
+  ];
+}
+
 export function probeIngestAudio(
   ffprobePath: string,
   source: Pick<RtspIngestSource, 'transport' | 'timeoutSeconds'>,
   input: IngestInput,
 ): Promise<IngestAudioAnswer> {
-  const args = [
-    ...['-v', 'error', ...inputArgs(source, input)],
-    ...['-select_streams', 'a:0', '-show_entries', 'stream=codec_name,sample_rate,channels', '-of', 'json'],
-  ];
+  const args = soundProbeArgs(source, input);
   return new Promise((resolve) => {
     execFile(ffprobePath, args, { timeout: AUDIO_PROBE_MS, maxBuffer: 64 * 1024 }, (err, stdout) => {
       if (err) return resolve('no answer');
@@ -181,6 +213,7 @@ export async function rtspIngestInput(
   source: Pick<RtspIngestSource, 'username' | 'passwordFile' | 'transport' | 'timeoutSeconds'>,
   url: string,
   name: string,
+  extra: InputOptions = [],
 ): Promise<IngestInput> {
   if (!source.username) return { url };
   const withCredentials = await rtspIngestUrl(source, url);
@@ -193,7 +226,7 @@ export async function rtspIngestInput(
   const lines = [
     'ffconcat version 1.0',
     `file '${withCredentials}'`,
-    ...rtspOptions(source).map(([k, v]) => `option ${k} ${v}`),
+    ...rtspOptions(source, extra).map(([k, v]) => `option ${k} ${v}`),
   ];
   const playlist = join(privateDir(), `${name}.ffconcat`);
   await writeFile(playlist, `${lines.join('\n')}\n`, { mode: 0o600 });

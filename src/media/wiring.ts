@@ -15,6 +15,7 @@ import {
   rtspIngestArgs,
   rtspIngestAudioArgs,
   rtspIngestInput,
+  SOUND_PROBE_OPTIONS,
 } from './rtsp-ingest.js';
 
 /** A gap between analysis frames this long is logged (throttled). */
@@ -140,7 +141,8 @@ function encodedInputs(config: MediaConfig, log: Logger): (() => Promise<Encoded
         return {
           source: { kind: 'pipe', codec: 'h264', main, ...(sub ? { sub } : {}) },
           audio: async () => {
-            const answer = await probeIngestAudio(config.ffprobePath, source, input);
+            const probeInput = await rtspIngestInput(source, source.url, 'sound-probe', SOUND_PROBE_OPTIONS);
+            const answer = await probeIngestAudio(config.ffprobePath, source, probeInput);
             if (answer === 'no answer' || answer === 'none') return answer;
             const sound = rtspIngestAudioArgs(source, input, answer.track);
             log.info(

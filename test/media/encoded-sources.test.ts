@@ -3,7 +3,13 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { findRpicam, rpicamArgs } from '../../src/media/rpicam.js';
-import { rtspIngestArgs, rtspIngestInput, rtspIngestUrl } from '../../src/media/rtsp-ingest.js';
+import {
+  rtspIngestArgs,
+  rtspIngestInput,
+  rtspIngestUrl,
+  SOUND_PROBE_OPTIONS,
+  soundProbeArgs,
+} from '../../src/media/rtsp-ingest.js';
 import { type TempDir, tempDir } from '../helpers/media-fixtures.js';
 
 const source = (s: unknown) => () => parseConfig({ media: { source: s } });
@@ -177,6 +183,26 @@ describe('rtsp ingest argv', () => {
     );
     // Without credentials there is nothing to hide: the URL goes as it is.
     expect(await rtspIngestInput({}, 'rtsp://cam/x', 'main')).toEqual({ url: 'rtsp://cam/x' });
+  });
+
+  it('has the sound probe read the SDP without analysing the stream, through a playlist too', async () => {
+    const noAnalysis = ['-analyzeduration', '0', '-probesize', '32'];
+    const plain = soundProbeArgs({}, await rtspIngestInput({}, 'rtsp://cam/x', 'probe', SOUND_PROBE_OPTIONS));
+    expect(plain.join(' ')).toContain(`${noAnalysis.join(' ')} -i rtsp://cam/x`);
+    const file = join(dir.path, 'pw');
+    await writeFile(file, 'secret\n');
+    const input = await rtspIngestInput(
+      { username: 'admin', passwordFile: file },
+      'rtsp://cam/x',
+      'probe',
+      SOUND_PROBE_OPTIONS,
+    );
+    if (!('playlist' in input)) throw new Error('expected a playlist');
+    // The concat demuxer opens the server with the playlist's options, and analyses with argv's.
+    expect(await readFile(input.playlist, 'utf8')).toContain(
+      'option timeout 10000000\noption analyzeduration 0\noption probesize 32\n',
+    );
+    expect(soundProbeArgs({}, input).join(' ')).toContain(`${noAnalysis.join(' ')} -f concat`);
   });
 
   it('puts the credentials from the password file into the URL, percent-encoded', async () => {

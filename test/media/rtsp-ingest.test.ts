@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NalType, nalType, splitAnnexB } from '../../src/media/h264.js';
+import { probeIngestAudio, rtspIngestInput, SOUND_PROBE_OPTIONS } from '../../src/media/rtsp-ingest.js';
 import { LineLog } from '../helpers/lines.js';
 import { ffprobe, type MediaDevice, startMediaDevice } from '../helpers/media.js';
 import { type TempDir, tempDir } from '../helpers/media-fixtures.js';
@@ -256,4 +257,37 @@ describe('rtsp source with sound: a vendor server that comes up after the agent 
     expect(ingest).toEqual(expect.arrayContaining([expect.stringContaining('-map 0:a:0 -c:a copy -f adts')]));
     expect(ingest.join('\n')).not.toContain('pcm_mulaw');
   }, 70_000);
+});
+
+describe('rtsp source sound probe: a vendor server with Digest and AAC', () => {
+  let dir: TempDir;
+  let vendor: VendorServer;
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    vendor = new VendorServer(await freePort(), ['admin', PASSWORD, 'audio']);
+    await vendor.start();
+  }, 30_000);
+
+  afterAll(async () => {
+    await vendor?.kill();
+    await dir?.remove();
+  });
+
+  const probe = async (password: string) => {
+    const passwordFile = join(dir.path, `pw-${password}`);
+    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+    const source = { username: 'admin', passwordFile };
+    const url = `rtsp://127.0.0.1:${vendor.port}/live`;
+    const input = await rtspIngestInput(source, url, `probe-${password}`, SOUND_PROBE_OPTIONS);
+    return probeIngestAudio('ffprobe', { transport: 'tcp' }, input);
+  };
+
+  it('reads the track from the SDP through the credentials playlist', async () => {
+    expect(await probe(PASSWORD)).toEqual({ track: { codec: 'aac', sampleRate: 16000, channels: 1 } });
+  });
+
+  it('takes a refused password for no answer, to be asked again, not for a server without sound', async () => {
+    expect(await probe('wrong')).toBe('no answer');
+  });
 });
