@@ -34,6 +34,16 @@ export class ArrivalClock {
   /** When the clock fell behind arrival by more than the tolerance, and by how much (90 kHz). */
   #behindSince: { ms: number; lag: number } | undefined;
   #resync = false;
+  /**
+   * How far ahead of arrival the clock may go, beyond the tolerance, before it takes half steps: the
+   * size of its last jump. A backlog read slowly at first (on a machine short of CPU) looks like a
+   * writer that came back, and the clock jumps; the rest of the backlog then comes in a rush and puts
+   * the clock ahead. Half steps there gave a decoding client "non monotonically increasing dts" errors;
+   * whole steps keep the jump as a fixed offset, which no client sees. It is kept until the next jump:
+   * the backlog may still come at the writer's pace for a while after it, so arrival catching up with
+   * the clock says nothing. The cost: an encoder faster than configured is corrected that much later.
+   */
+  #aheadAllowance = 0;
 
   constructor(fps: () => number) {
     this.#fps = fps;
@@ -62,6 +72,7 @@ export class ArrivalClock {
       this.#resync = false;
       this.#behindSince = undefined;
       pts = Math.max(nominal + lag, this.#last + step / 2);
+      this.#aheadAllowance = Math.max(0, pts - nominal);
     } else if (lag > tolerance) {
       // Behind arrival: a writer that stopped or restarted, or an encoder slower than configured, and the
       // clock jumps forward to arrival. Or the daemon did not read for a while (starved of CPU) and the
@@ -73,13 +84,14 @@ export class ArrivalClock {
       else if (nowMs - since.ms >= SETTLE_MS) {
         if (lag > since.lag - CATCHING_UP_MS * 90) {
           pts = nominal + lag;
+          this.#aheadAllowance = lag;
           this.#behindSince = undefined;
         } else this.#behindSince = { ms: nowMs, lag };
       }
     } else {
       this.#behindSince = undefined;
       // Ahead of it (an encoder faster than configured): half steps until it catches up, never smaller.
-      if (lag < -tolerance) pts = this.#last + step / 2;
+      if (lag < -(tolerance + this.#aheadAllowance)) pts = this.#last + step / 2;
     }
     this.#last = pts;
     return Math.round(pts);

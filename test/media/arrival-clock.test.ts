@@ -67,6 +67,21 @@ describe('arrival clock (timestamps of a raw elementary stream)', () => {
     }
   });
 
+  it('never gives a backlog half steps, even when it was read slowly at first and taken for a writer that came back', () => {
+    // The reader stops from 1 s to 3.5 s, then reads the backlog at the frame rate for 1.2 s (short of
+    // CPU: the lag does not shrink, and the clock jumps), and the rest of it at once.
+    const clock = new ArrivalClock(() => 25);
+    const pts: number[] = [];
+    for (let i = 0; i < 200; i += 1) {
+      const made = i * 40;
+      const readAt = made < 1000 ? made : i < 55 ? 3500 + (i - 25) * 40 : Math.max(made, 4700);
+      pts.push(clock.next(readAt));
+    }
+    const steps = pts.slice(1).map((p, i) => p - (pts[i] ?? 0));
+    expect(steps.filter((s) => s > 3600)).toHaveLength(1);
+    expect(steps.filter((s) => s < 3600)).toEqual([]);
+  });
+
   it('is strictly increasing by at least half a frame and stays near arrival, whatever the writer does (seeded)', () => {
     let runs = 0;
     fc.assert(
