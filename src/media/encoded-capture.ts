@@ -13,7 +13,12 @@ export type PipeSource = PipeCaptureDeps['source'];
  * Where the sound comes from, once its source has said what it is (`rtsp`: the server's codec decides
  * between copying and encoding): `none` when it has no sound, `no answer` to be asked again later.
  */
-export type AudioLookup = () => Promise<PipeAudioInput | 'none' | 'no answer'>;
+export type AudioLookup = () => Promise<PipeAudioInput | 'none' | NoAnswer>;
+
+/** No answer about the sound, and why (the prober's last words, or the time it was given). */
+export interface NoAnswer {
+  noAnswer: string;
+}
 
 /** What an encoded source resolves to at start: the pipe inputs of its pictures and of its sound. */
 export interface EncodedInputs {
@@ -120,17 +125,18 @@ export class EncodedCapture implements Module {
     const lookup = this.#audioLookup;
     if (!lookup || this.#audioLooking || this.#audioRetry) return;
     this.#audioLooking = true;
-    const found = await lookup().catch((err: unknown) => {
+    const found = await lookup().catch((err: unknown): NoAnswer => {
       this.#log.error({ err }, 'the sound of the source could not be looked up');
-      return 'no answer' as const;
+      return { noAnswer: 'the lookup failed' };
     });
     this.#audioLooking = false;
     if (this.#stopped) return;
-    if (found === 'no answer') {
+    if (found !== 'none' && 'noAnswer' in found) {
       const retryInMs = this.#audioBackoff.next();
       // Said once at warn: a server that stays down would otherwise write a line every backoff step.
       const level = this.#audioUnanswered++ === 0 ? 'warn' : 'debug';
-      this.#log[level]({ retryInMs }, 'no answer yet about the sound of the source, asking again');
+      const why = found.noAnswer;
+      this.#log[level]({ retryInMs, why }, 'no answer yet about the sound of the source, asking again');
       this.#audioRetry = setTimeout(() => {
         this.#audioRetry = undefined;
         void this.#lookUpAudio();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentError } from '../core/errors.js';
 import type { MediaConfig } from './config.js';
+import type { NoAnswer } from './encoded-capture.js';
 
 export type RtspIngestSource = Extract<MediaConfig['source'], { kind: 'rtsp' }>;
 
@@ -138,7 +139,7 @@ export const SOUND_PROBE_OPTIONS: InputOptions = [
  * server not up yet at boot, or too slow on a loaded camera): then the caller asks again later rather
  * than decode and encode a sound it could have copied.
  */
-export type IngestAudioAnswer = { track: IngestAudioProbe | undefined } | 'none' | 'no answer';
+export type IngestAudioAnswer = { track: IngestAudioProbe | undefined } | 'none' | NoAnswer;
 
 /** The ffprobe argv of the sound probe; `input` is made with `SOUND_PROBE_OPTIONS` as `extra`. */
 export function soundProbeArgs(
@@ -158,9 +159,12 @@ export function probeIngestAudio(
 ): Promise<IngestAudioAnswer> {
   const args = soundProbeArgs(source, input);
   return new Promise((resolve) => {
-    execFile(ffprobePath, args, { timeout: AUDIO_PROBE_MS, maxBuffer: 64 * 1024 }, (err, stdout) => {
-      if (err) return resolve('no answer');
-      resolve(audioAnswer(String(stdout)));
+    execFile(ffprobePath, args, { timeout: AUDIO_PROBE_MS, maxBuffer: 64 * 1024 }, (err, stdout, stderr) => {
+      if (!err) return resolve(audioAnswer(String(stdout)));
+      const said = String(stderr).trim().split('\n').at(-1)?.slice(0, 200);
+      // execFile's own kill on timeout leaves `killed` set; any other end is ffprobe's.
+      const why = err.killed ? `no reply within ${AUDIO_PROBE_MS / 1000} s` : said || err.message;
+      resolve({ noAnswer: why });
     });
   });
 }
@@ -171,7 +175,7 @@ export function audioAnswer(json: string): IngestAudioAnswer {
   try {
     streams = (JSON.parse(json) as { streams?: unknown }).streams;
   } catch {
-    return 'no answer';
+    return { noAnswer: 'ffprobe wrote no JSON' };
   }
   if (Array.isArray(streams) && streams.length === 0) return 'none';
   return { track: parseAudioProbe(json) };

@@ -143,7 +143,7 @@ function encodedInputs(config: MediaConfig, log: Logger): (() => Promise<Encoded
           audio: async () => {
             const probeInput = await rtspIngestInput(source, source.url, 'sound-probe', SOUND_PROBE_OPTIONS);
             const answer = await probeIngestAudio(config.ffprobePath, source, probeInput);
-            if (answer === 'no answer' || answer === 'none') return answer;
+            if (answer === 'none' || 'noAnswer' in answer) return answer;
             const sound = rtspIngestAudioArgs(source, input, answer.track);
             log.info(
               { probe: answer.track ?? 'unreadable', format: sound.format },

@@ -46,7 +46,7 @@ describe('the sound of an rtsp source, by its codec', () => {
   it('tells a server without sound from one that gave no answer', () => {
     // What ffprobe 5.1 prints for a server whose SDP has no audio track.
     expect(audioAnswer('{\n    "programs": [\n\n    ],\n    "streams": [\n\n    ]\n}\n')).toBe('none');
-    expect(audioAnswer('')).toBe('no answer');
+    expect(audioAnswer('')).toEqual({ noAnswer: 'ffprobe wrote no JSON' });
     expect(
       audioAnswer('{"streams": [{"codec_name": "aac", "sample_rate": "16000", "channels": 1}]}'),
     ).toEqual({

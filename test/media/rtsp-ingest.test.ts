@@ -247,7 +247,12 @@ describe('rtsp source with sound: a vendor server that comes up after the agent 
   });
 
   it('asks again until the server answers, then copies its AAC: no answer is not taken for "encode it"', async () => {
-    await cam.daemon.waitForLog('no answer yet about the sound of the source, asking again', 30_000);
+    const unanswered = await cam.daemon.waitForLog(
+      'no answer yet about the sound of the source, asking again',
+      30_000,
+    );
+    // The line says why, in ffprobe's words.
+    expect(JSON.parse(unanswered).why).toMatch(/Connection refused/);
     await vendor.start();
     await cam.daemon.waitForLog('pipe audio: AAC track', 30_000);
     const streams = await ffprobe(cam.url('/main'), 'tcp');
@@ -288,6 +293,6 @@ describe('rtsp source sound probe: a vendor server with Digest and AAC', () => {
   });
 
   it('takes a refused password for no answer, to be asked again, not for a server without sound', async () => {
-    expect(await probe('wrong')).toBe('no answer');
+    expect(await probe('wrong')).toEqual({ noAnswer: expect.stringMatching(/401 Unauthorized/) });
   });
 });
