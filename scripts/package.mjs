@@ -219,6 +219,7 @@ function stageArch(arch, stage) {
   // The example config, and each board's config and unit drop-in (docs/boards.md).
   cpSync(join(root, 'config'), join(stage, 'config'), { recursive: true });
   cpSync(join(root, 'systemd', 'boards'), join(stage, 'systemd', 'boards'), { recursive: true });
+  cpSync(join(root, 'systemd', 'sysctl.d'), join(stage, 'systemd', 'sysctl.d'), { recursive: true });
   for (const doc of ['README.md', 'docs/deployment.md', 'docs/boards.md'])
     cpSync(join(root, doc), join(stage, doc));
   const { name, version, description, type, license, engines, bin } = pkg;

@@ -31,7 +31,7 @@ import { RtspSession, type SlowClientPolicy } from './session.js';
 import { tcpSink, type UdpSink, udpSink } from './sinks.js';
 import { StreamPackets } from './stream-packets.js';
 import { acceptableTransport, freeChannels } from './transport-choice.js';
-import { bindUdpPair, type UdpPair } from './udp.js';
+import { bindUdpPair, RTP_SEND_BUFFER_BYTES, sendBufferCapped, type UdpPair } from './udp.js';
 
 export interface RtspServerOptions {
   host: string;
@@ -164,9 +164,15 @@ export class RtspServer {
       this.#udp.rtp.on('message', (msg, from) => this.#onUdpRtp(msg, from.address, from.port));
       this.#udp.rtp.on('error', (err) => this.#log.warn({ err }, 'udp rtp socket error'));
       this.#udp.rtcp.on('error', (err) => this.#log.warn({ err }, 'udp rtcp socket error'));
-      const { batch } = this.#udp;
-      if ('addon' in batch) this.#log.info({ send: 'sendmmsg' }, 'rtsp udp send');
-      else this.#log.info({ send: 'dgram', why: batch.unavailable }, 'rtsp udp send');
+      const { batch, sendBufferBytes } = this.#udp;
+      if ('addon' in batch) this.#log.info({ send: 'sendmmsg', sendBufferBytes }, 'rtsp udp send');
+      else this.#log.info({ send: 'dgram', why: batch.unavailable, sendBufferBytes }, 'rtsp udp send');
+      // Info, not warn: a stock kernel caps it, and the daemon works the same, at more CPU per viewer.
+      if (sendBufferCapped(sendBufferBytes))
+        this.#log.info(
+          { sendBufferBytes, wanted: 2 * RTP_SEND_BUFFER_BYTES },
+          'rtp send buffer capped by net.core.wmem_max: keyframes for UDP viewers partly go one datagram at a time (systemd/sysctl.d/60-ipcam-agent.conf raises it)',
+        );
     }
     const server = createServer((socket) => this.#accept(socket));
     this.#server = server;

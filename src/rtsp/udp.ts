@@ -12,6 +12,8 @@ export interface UdpPair {
   batch: UdpBatch;
   /** Each frame to all of the UDP viewers at once, through `batch`. */
   fanout: UdpFanout;
+  /** The RTP socket's send buffer as the kernel granted it (Linux reports twice what was set). */
+  sendBufferBytes: number;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,25 @@ function bind(socket: Socket, port: number, host: string): Promise<number> {
       resolve(socket.address().port);
     });
   });
+}
+
+/**
+ * The send buffer asked for the RTP socket. Past a real interface's queue (not loopback) the kernel
+ * holds each datagram against the socket until it has left, and at Linux's default (212992 bytes) it
+ * took 118 datagrams of one sendmmsg, not even a 200 kB keyframe for one viewer (veth and tc tbf at
+ * 50 Mbit/s, test/rtsp/udp-send-buffer.test.ts): the rest, and every frame while it waited, went
+ * through dgram one datagram at a time. Granted in full (1 MiB, Linux doubles it) it takes a 200 kB
+ * keyframe for three or four viewers. Not more: on a link slower than the stream (a camera on weak
+ * Wi-Fi) the buffer fills, and what it holds is latency before the slow-client policy sees a queue
+ * (docs/rtsp.md). The kernel caps it at net.core.wmem_max, 212992 unless raised
+ * (systemd/sysctl.d/60-ipcam-agent.conf), which still gives twice the default.
+ */
+export const RTP_SEND_BUFFER_BYTES = 512 * 1024;
+
+/** A send buffer granted below the one asked (`RTP_SEND_BUFFER_BYTES`): capped by net.core.wmem_max. */
+export function sendBufferCapped(grantedBytes: number): boolean {
+  // Linux doubles what it grants, for its own bookkeeping.
+  return grantedBytes < 2 * RTP_SEND_BUFFER_BYTES;
 }
 
 function closeSocket(socket: Socket): Promise<void> {
@@ -60,12 +81,14 @@ export async function bindUdpPair(
       const rtpPort = await bind(rtp, port, host);
       if (rtpPort % 2 !== 0) throw new Error('odd port');
       await bind(rtcp, rtpPort + 1, host);
+      rtp.setSendBufferSize(RTP_SEND_BUFFER_BYTES);
       const pair: UdpPair = {
         rtp,
         rtcp,
         rtpPort,
         batch: udpBatchFor(rtp, addonPath),
         fanout: new UdpFanout(rtp, () => pair.batch),
+        sendBufferBytes: rtp.getSendBufferSize(),
         close: async () => {
           // The descriptor's number is free for the next socket or file once closed: never write to it again.
           pair.batch = { unavailable: 'the socket is closed' };

@@ -189,6 +189,8 @@ describe(`the linux-${ARCH} archive, run as on a camera`, () => {
       'config/boards/raspberry-pi.yaml',
       'docs/boards.md',
       'bin/ipcam-picamera2.py',
+      // The RTP send buffer's cap (rtsp/udp.ts), for /etc/sysctl.d/.
+      'systemd/sysctl.d/60-ipcam-agent.conf',
     ])
       expect(existsSync(join(unpacked, file)), file).toBe(true);
     expect(existsSync(join(unpacked, 'systemd', 'boards', 'vendor.conf'))).toBe(true);
