@@ -81,7 +81,11 @@ export async function bindUdpPair(
       const rtpPort = await bind(rtp, port, host);
       if (rtpPort % 2 !== 0) throw new Error('odd port');
       await bind(rtcp, rtpPort + 1, host);
-      rtp.setSendBufferSize(RTP_SEND_BUFFER_BYTES);
+      try {
+        rtp.setSendBufferSize(RTP_SEND_BUFFER_BYTES);
+      } catch {
+        // Refused by the system: the default buffer works, at more CPU per UDP viewer (logged as capped).
+      }
       const pair: UdpPair = {
         rtp,
         rtcp,
