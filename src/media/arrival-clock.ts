@@ -41,7 +41,8 @@ export class ArrivalClock {
    * the clock ahead. Half steps there gave a decoding client "non monotonically increasing dts" errors;
    * whole steps keep the jump as a fixed offset, which no client sees. It is kept until the next jump:
    * the backlog may still come at the writer's pace for a while after it, so arrival catching up with
-   * the clock says nothing. The cost: an encoder faster than configured is corrected that much later.
+   * the clock says nothing. At most BACKLOG_MAX_MS, and none after a new writer (a resync), whose frames
+   * are not owed. The cost: after a jump, an encoder faster than configured is corrected that much later.
    */
   #aheadAllowance = 0;
 
@@ -68,11 +69,13 @@ export class ArrivalClock {
     const nominal = this.#last + step;
     const lag = (nowMs - this.#originMs) * 90 - nominal;
     let pts = nominal;
-    if (this.#resync || lag > BACKLOG_MAX_MS * 90) {
+    const resync = this.#resync;
+    if (resync || lag > BACKLOG_MAX_MS * 90) {
       this.#resync = false;
       this.#behindSince = undefined;
       pts = Math.max(nominal + lag, this.#last + step / 2);
-      this.#aheadAllowance = Math.max(0, pts - nominal);
+      // A new writer's frames are not owed; a backlog is at most what the pipe and writer held.
+      this.#aheadAllowance = resync ? 0 : Math.min(Math.max(0, pts - nominal), BACKLOG_MAX_MS * 90);
     } else if (lag > tolerance) {
       // Behind arrival: a writer that stopped or restarted, or an encoder slower than configured, and the
       // clock jumps forward to arrival. Or the daemon did not read for a while (starved of CPU) and the

@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentError } from '../core/errors.js';
+import { redactString } from '../core/redact.js';
 import type { MediaConfig } from './config.js';
 import type { NoAnswer } from './encoded-capture.js';
 
@@ -124,12 +125,13 @@ export function rtspIngestAudioArgs(
 const AUDIO_PROBE_MS = 10_000;
 
 /**
- * The sound probe does not analyse the stream: codec, rate and channels come from the SDP (rtpmap,
+ * The sound probe reads one packet and no more: codec, rate and channels come from the SDP (rtpmap,
  * fmtp config). ffprobe's default analysis took about 3 s against GStreamer's server, and more than
  * the 10 s allowed on a loaded machine, which a camera at boot is, its CPU taken by its own streamer.
+ * `probesize` is what stops it; `analyzeduration` is 1 µs because 0 means ffmpeg's default (5 s).
  */
 export const SOUND_PROBE_OPTIONS: InputOptions = [
-  ['analyzeduration', '0'],
+  ['analyzeduration', '1'],
   ['probesize', '32'],
 ];
 
@@ -161,7 +163,8 @@ export function probeIngestAudio(
   return new Promise((resolve) => {
     execFile(ffprobePath, args, { timeout: AUDIO_PROBE_MS, maxBuffer: 64 * 1024 }, (err, stdout, stderr) => {
       if (!err) return resolve(audioAnswer(String(stdout)));
-      const said = String(stderr).trim().split('\n').at(-1)?.slice(0, 200);
+      // Scrubbed before it is cut: a cut URL could lose the `@` the log redactor looks for.
+      const said = redactString(String(stderr).trim().split('\n').at(-1) ?? '').slice(0, 200);
       // execFile's own kill on timeout leaves `killed` set; any other end is ffprobe's.
       const why = err.killed ? `no reply within ${AUDIO_PROBE_MS / 1000} s` : said || err.message;
       resolve({ noAnswer: why });

@@ -82,6 +82,20 @@ describe('arrival clock (timestamps of a raw elementary stream)', () => {
     expect(steps.filter((s) => s < 3600)).toEqual([]);
   });
 
+  it('allows no extra lead after a new writer: one faster than configured is reined in within a second ahead', () => {
+    const clock = new ArrivalClock(() => 25);
+    for (let i = 0; i < 10; i += 1) clock.next(i * 40);
+    // The pipe opened again an hour later (a resync), by a writer at 30 fps where 25 are configured.
+    clock.resync();
+    const start = 3_600_000;
+    let last = clock.next(start);
+    expect(last).toBe(start * 90);
+    for (let i = 1; i <= 300; i += 1) last = clock.next(start + (i * 1000) / 30);
+    const arrival = (start + 10_000) * 90;
+    // Whole steps would be 2 s ahead after these 10 s; half steps hold it at the 1 s tolerance.
+    expect(last - arrival).toBeLessThanOrEqual(90_000 + 3600);
+  });
+
   it('is strictly increasing by at least half a frame and stays near arrival, whatever the writer does (seeded)', () => {
     let runs = 0;
     fc.assert(

@@ -186,7 +186,7 @@ describe('rtsp ingest argv', () => {
   });
 
   it('has the sound probe read the SDP without analysing the stream, through a playlist too', async () => {
-    const noAnalysis = ['-analyzeduration', '0', '-probesize', '32'];
+    const noAnalysis = ['-analyzeduration', '1', '-probesize', '32'];
     const plain = soundProbeArgs({}, await rtspIngestInput({}, 'rtsp://cam/x', 'probe', SOUND_PROBE_OPTIONS));
     expect(plain.join(' ')).toContain(`${noAnalysis.join(' ')} -i rtsp://cam/x`);
     const file = join(dir.path, 'pw');
@@ -200,7 +200,7 @@ describe('rtsp ingest argv', () => {
     if (!('playlist' in input)) throw new Error('expected a playlist');
     // The concat demuxer opens the server with the playlist's options, and analyses with argv's.
     expect(await readFile(input.playlist, 'utf8')).toContain(
-      'option timeout 10000000\noption analyzeduration 0\noption probesize 32\n',
+      'option timeout 10000000\noption analyzeduration 1\noption probesize 32\n',
     );
     expect(soundProbeArgs({}, input).join(' ')).toContain(`${noAnalysis.join(' ')} -f concat`);
   });

@@ -45,9 +45,15 @@ describe('the RTP socket send buffer, past a real queue (network namespace, veth
     const dropIn = await readFile(join(ROOT, 'systemd', 'sysctl.d', '60-ipcam-agent.conf'), 'utf8');
     const wanted = Number(/^net\.core\.wmem_max = (\d+)$/m.exec(dropIn)?.[1]);
     expect(wanted).toBeGreaterThan(0);
-    if (Number(await readFile(WMEM_MAX, 'utf8')) < wanted) await writeFile(WMEM_MAX, `${wanted}\n`);
+    // Raised only while the socket takes its buffer (set once, at bind): the machine keeps its own.
+    const before = (await readFile(WMEM_MAX, 'utf8')).trim();
     link = await createShapedLink('50mbit');
-    udp = await bindUdpPair(link.hostAddress, 0);
+    if (Number(before) < wanted) await writeFile(WMEM_MAX, `${wanted}\n`);
+    try {
+      udp = await bindUdpPair(link.hostAddress, 0);
+    } finally {
+      await writeFile(WMEM_MAX, `${before}\n`);
+    }
   }, 30_000);
 
   afterAll(async () => {
